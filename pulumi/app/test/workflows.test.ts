@@ -1,0 +1,115 @@
+// The GitHub side: the shell inside preview.yml and action.yml, run here with
+// fake inputs, and the properties of the workflows that approval, OIDC and
+// concurrency depend on. actionlint (in pulumi/test) checks the syntax.
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { test } from "node:test";
+import { parse } from "yaml";
+import { REPO_ROOT } from "../../base/test/harness";
+
+const load = (file: string): any => parse(fs.readFileSync(path.join(REPO_ROOT, file), "utf8"));
+const workflow = (name: string) => load(`.github/workflows/${name}`);
+
+function tempDir(): string {
+    return fs.mkdtempSync(path.join(os.tmpdir(), "stackpilot-wf-"));
+}
+
+/** Runs the `stacks to preview` step of preview.yml in a fake checkout. */
+function previewMatrix(changed: string[], stackFiles: string[]): { matrix: any; any: string } {
+    const script = workflow("preview.yml").jobs.changes.steps.find((s: any) => s.id === "matrix").run;
+    const dir = tempDir();
+    for (const file of stackFiles) {
+        fs.mkdirSync(path.join(dir, path.dirname(file)), { recursive: true });
+        fs.writeFileSync(path.join(dir, file), "config: {}\n");
+    }
+    fs.writeFileSync(path.join(dir, "changed.txt"), changed.map((f) => `${f}\n`).join(""));
+    const output = path.join(dir, "output");
+    execFileSync("bash", ["-c", script], { cwd: dir, env: { ...process.env, CHANGED: path.join(dir, "changed.txt"), GITHUB_OUTPUT: output } });
+    const values = Object.fromEntries(fs.readFileSync(output, "utf8").trim().split("\n").map((line) => line.split(/=(.*)/s).slice(0, 2)));
+    return { matrix: JSON.parse(values.matrix), any: values.any };
+}
+
+const STACK_FILES = ["stacks/base/Pulumi.dev.yaml", "stacks/app/Pulumi.alpha.yaml", "stacks/app/Pulumi.beta.yaml"];
+const stacksOf = (m: { matrix: any }) => m.matrix.include.map((s: any) => `${s.layer}:${s.env}`);
+
+test("preview matrix: a stack file previews only its stack", () => {
+    assert.deepEqual(stacksOf(previewMatrix(["stacks/app/Pulumi.beta.yaml", "README.md"], STACK_FILES)), ["app:beta"]);
+});
+
+test("preview matrix: the app program previews every app stack, the base program every stack", () => {
+    assert.deepEqual(stacksOf(previewMatrix(["pulumi/app/src/services.ts"], STACK_FILES)), ["app:alpha", "app:beta"]);
+    assert.deepEqual(stacksOf(previewMatrix(["pulumi/base/src/cache.ts"], STACK_FILES)), ["app:alpha", "app:beta", "base:dev"]);
+});
+
+test("preview matrix: a deleted stack file previews nothing", () => {
+    const result = previewMatrix(["stacks/app/Pulumi.gamma.yaml"], STACK_FILES);
+    assert.deepEqual(result.matrix, { include: [] });
+    assert.equal(result.any, "false");
+});
+
+/** Runs the action's last step with a fake stackpilot that prints its arguments. */
+function actionCommand(inputs: Record<string, string>): string[] {
+    const step = load("action.yml").runs.steps.at(-1);
+    const dir = tempDir();
+    const fake = path.join(dir, "stackpilot");
+    fs.writeFileSync(fake, '#!/bin/sh\nfor a in "$@"; do echo "$a"; done\n');
+    const env = { ...process.env, STACKPILOT: fake, LAYER: "", BACKEND: "", FRONTEND: "", ARGS: "", ...inputs };
+    return execFileSync("bash", ["-c", step.run], { env, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim().split("\n");
+}
+
+test("action: up and destroy confirm with --yes, preview passes extra args", () => {
+    assert.deepEqual(actionCommand({ COMMAND: "up", LAYER: "app", STACK_ENV: "alpha" }), ["up", "app", "alpha", "--yes"]);
+    assert.deepEqual(actionCommand({ COMMAND: "destroy", LAYER: "base", STACK_ENV: "dev" }), ["destroy", "base", "dev", "--yes"]);
+    assert.deepEqual(actionCommand({ COMMAND: "preview", LAYER: "app", STACK_ENV: "beta", ARGS: "--pr-comment" }), ["preview", "app", "beta", "--pr-comment"]);
+});
+
+test("action: update passes only the tags that are set, and refuses none", () => {
+    assert.deepEqual(actionCommand({ COMMAND: "update", STACK_ENV: "alpha", BACKEND: "v1.2.3" }), ["update", "alpha", "--backend", "v1.2.3"]);
+    assert.deepEqual(actionCommand({ COMMAND: "update", STACK_ENV: "alpha", FRONTEND: "v9" }), ["update", "alpha", "--frontend", "v9"]);
+    assert.deepEqual(actionCommand({ COMMAND: "update", STACK_ENV: "alpha", BACKEND: "b", FRONTEND: "f" }), ["update", "alpha", "--backend", "b", "--frontend", "f"]);
+    assert.throws(() => actionCommand({ COMMAND: "update", STACK_ENV: "alpha" }));
+});
+
+const STACKPILOT_JOB = "./.github/workflows/stackpilot.yml";
+
+test("up and destroy wait for the env's GitHub environment; preview does not", () => {
+    const infrastructure = workflow("infrastructure.yml");
+    assert.equal(infrastructure.jobs.stack.with.environment, "${{ inputs.action != 'preview' && inputs.env || '' }}");
+    assert.equal(infrastructure.concurrency.group, "${{ inputs.layer }}-${{ inputs.env }}");
+    assert.equal(workflow("app-update.yml").jobs.update.with.environment, "${{ inputs.env }}");
+    assert.equal(workflow("app-update.yml").concurrency.group, "app-${{ inputs.env }}");
+    assert.equal(workflow("preview.yml").jobs.preview.with.environment, undefined);
+    assert.equal(workflow("stackpilot.yml").jobs.run.environment, "${{ inputs.environment }}");
+});
+
+test("AWS access is OIDC only, with the binary of the run's own build", () => {
+    for (const name of fs.readdirSync(path.join(REPO_ROOT, ".github/workflows"))) {
+        const text = fs.readFileSync(path.join(REPO_ROOT, ".github/workflows", name), "utf8");
+        assert.doesNotMatch(text, /aws-access-key-id|aws-secret-access-key|AWS_SECRET_ACCESS_KEY/, name);
+    }
+    const steps: any[] = workflow("stackpilot.yml").jobs.run.steps;
+    assert.ok(steps.some((s) => String(s.uses).startsWith("aws-actions/configure-aws-credentials") && s.with["role-to-assume"]));
+    assert.ok(steps.some((s) => String(s.uses).startsWith("actions/download-artifact") && s.with.name === "${{ inputs.artifact }}"));
+    // The shared job asks for no permissions of its own: each caller decides.
+    assert.equal(workflow("stackpilot.yml").jobs.run.permissions, undefined);
+    let callers = 0;
+    for (const name of ["infrastructure.yml", "app-update.yml", "preview.yml"]) {
+        for (const [id, job] of Object.entries<any>(workflow(name).jobs).filter(([, job]) => job.uses === STACKPILOT_JOB)) {
+            callers++;
+            assert.equal(job.permissions?.["id-token"], "write", `${name} ${id}`);
+            assert.equal(job.with.artifact, "${{ needs.build.outputs.artifact }}", `${name} ${id}`);
+            assert.equal(job.permissions?.["pull-requests"], name === "preview.yml" ? "write" : undefined, `${name} ${id}`);
+        }
+    }
+    assert.equal(callers, 3);
+    assert.equal(workflow("preview.yml").jobs.preview.with.args, "--pr-comment");
+});
+
+test("every shell step of action.yml parses", () => {
+    for (const step of load("action.yml").runs.steps.filter((s: any) => s.run)) {
+        execFileSync("bash", ["-n", "-c", step.run]);
+    }
+});

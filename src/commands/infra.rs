@@ -1,0 +1,284 @@
+//! `preview`, `up` and `destroy` of one stack.
+
+use std::time::Instant;
+
+use crate::cli::StackArgs;
+use crate::commands::{confirm, stack, Context};
+use crate::preview::value::render;
+use crate::preview::ChangeSet;
+use crate::process::{ProcessError, Stream};
+use crate::progress::Progress;
+use crate::pulumi::{events, PreviewRun, PulumiError, Stack};
+use crate::report::sink::SummarySink;
+use crate::report::{Action, AppliedChanges, Failure, InfraReport, Outcome, SUMMARY_LIMIT};
+use crate::{Error, Exit};
+
+/// Room kept for the result section that `up` appends after the preview.
+const APPLIED_RESERVE: usize = 48 * 1024;
+
+pub(crate) fn preview(ctx: &Context, args: StackArgs) -> Result<Exit, Error> {
+    let mut run = Run::start(ctx, &args, Action::Preview)?;
+    let previewed = run.preview(false)?;
+    run.publish_preview(SUMMARY_LIMIT)?;
+    Ok(run.finish(previewed))
+}
+
+pub(crate) fn up(ctx: &Context, args: StackArgs, dry_run: bool, yes: bool) -> Result<Exit, Error> {
+    let mut run = Run::start(ctx, &args, Action::Up)?;
+    if !run.preview(false)? {
+        run.publish_preview(SUMMARY_LIMIT - APPLIED_RESERVE)?;
+        return Ok(run.finish(false));
+    }
+    if dry_run {
+        run.report.outcome = Outcome::Previewed;
+        run.publish_preview(SUMMARY_LIMIT)?;
+        return Ok(run.finish(true));
+    }
+    let has_changes = run.report.changes.as_ref().is_some_and(ChangeSet::has_changes);
+    run.publish_preview(SUMMARY_LIMIT - APPLIED_RESERVE)?;
+    if !has_changes {
+        tracing::info!("nothing to apply");
+        return Ok(run.finish(true));
+    }
+    if !yes && !confirm::ask("Apply these changes? [y/N]", "y", "--yes")? {
+        return Err(Error::Refused("not applied: the change was not confirmed".into()));
+    }
+    let applied = run.apply(false)?;
+    Ok(run.finish(applied))
+}
+
+pub(crate) fn destroy(ctx: &Context, args: StackArgs, yes: bool) -> Result<Exit, Error> {
+    let mut run = Run::start(ctx, &args, Action::Destroy)?;
+    let previewed = run.preview(true)?;
+    run.publish_preview(SUMMARY_LIMIT - APPLIED_RESERVE)?;
+    if !previewed {
+        return Ok(run.finish(false));
+    }
+    let env = args.env.clone();
+    if !yes
+        && !confirm::ask(
+            &format!("Destroy every resource of the {} stack `{env}`? Type the env name to confirm:", args.layer),
+            &env,
+            "--yes",
+        )?
+    {
+        return Err(Error::Refused("not destroyed: the env name was not confirmed".into()));
+    }
+    let destroyed = run.apply(true)?;
+    Ok(run.finish(destroyed))
+}
+
+/// The state of one infrastructure command as it goes.
+struct Run<'a> {
+    ctx: &'a Context,
+    stack: Stack,
+    sink: SummarySink,
+    json: bool,
+    report: InfraReport,
+}
+
+impl<'a> Run<'a> {
+    fn start(ctx: &'a Context, args: &StackArgs, action: Action) -> Result<Self, Error> {
+        let stack = stack::prepare(ctx, args.layer, &args.env)?;
+        let sink = ctx.sink(args.output.summary.clone(), args.output.json);
+        stack.select_or_create()?;
+        Ok(Run {
+            ctx,
+            stack,
+            sink,
+            json: args.output.json,
+            report: InfraReport {
+                layer: args.layer.to_string(),
+                env: args.env.clone(),
+                action,
+                outcome: Outcome::Succeeded,
+                changes: None,
+                failure: None,
+                applied: None,
+            },
+        })
+    }
+
+    /// Previews; `Ok(false)` when the preview failed (and the report says why).
+    fn preview(&mut self, destroy: bool) -> Result<bool, Error> {
+        let label = format!("previewing the {} stack `{}`", self.report.layer, self.report.env);
+        let progress = Progress::start(self.ctx.progress, &label);
+        // stdout is the JSON digest; only stderr is progress.
+        let result = self.stack.preview(destroy, &mut |stream, line| {
+            if stream == Stream::Stderr {
+                progress.line(line);
+            }
+        });
+        let PreviewRun { finished, digest } = match result {
+            Ok(run) => run,
+            Err(err) => {
+                progress.finish("preview stopped");
+                return self.stopped(err);
+            }
+        };
+        if let Ok(digest) = &digest {
+            self.report.changes = Some(ChangeSet::from_digest(digest));
+        }
+        let ok = finished.success() && digest.is_ok();
+        if !ok {
+            self.report.outcome = Outcome::Failed;
+            let mut message = format!("`{}` {}", finished.command, crate::process::ExitDescription(finished.status));
+            if let Err(e) = &digest {
+                message.push_str(&format!("; {e}"));
+            }
+            self.report.failure = Some(Failure {
+                message,
+                stderr_tail: finished.stderr_tail.clone(),
+            });
+        }
+        progress.finish(if ok { "preview done" } else { "preview failed" });
+        if let (Some(actions), Some(changes)) = (&self.ctx.actions, &self.report.changes) {
+            actions.annotate(changes);
+            if let Err(e) = actions.write_outputs(changes) {
+                tracing::warn!("could not write $GITHUB_OUTPUT: {e}");
+            }
+        }
+        Ok(ok)
+    }
+
+    /// A lock or an interrupt stops the command, but the summary still says so.
+    fn stopped<T>(&mut self, err: PulumiError) -> Result<T, Error> {
+        let (outcome, tail) = match &err {
+            PulumiError::Locked { stderr_tail, .. } => (Outcome::Locked, stderr_tail.clone()),
+            PulumiError::Process(ProcessError::Interrupted { stderr_tail, .. }) => {
+                (Outcome::Interrupted, stderr_tail.clone())
+            }
+            _ => return Err(err.into()),
+        };
+        self.report.outcome = outcome;
+        self.report.failure = Some(Failure {
+            message: err.to_string(),
+            stderr_tail: tail,
+        });
+        self.publish_preview(SUMMARY_LIMIT)?;
+        self.print_json();
+        self.flush_sink();
+        Err(err.into())
+    }
+
+    fn publish_preview(&mut self, limit: usize) -> Result<(), Error> {
+        self.sink.write(&self.report.preview_markdown(limit))?;
+        Ok(())
+    }
+
+    /// Applies; `Ok(false)` when Pulumi failed (and the report says why).
+    fn apply(&mut self, destroy: bool) -> Result<bool, Error> {
+        let verb = if destroy { "destroying" } else { "updating" };
+        let label = format!("{verb} the {} stack `{}`", self.report.layer, self.report.env);
+        let progress = Progress::start(self.ctx.progress, &label);
+        let events_dir = tempfile::tempdir().map_err(|source| Error::Setup {
+            what: "a folder for Pulumi's event log",
+            source,
+        })?;
+        let event_log = events_dir.path().join("events.jsonl");
+        let started = Instant::now();
+        let result = self.stack.apply(destroy, &event_log, &mut |_, line| progress.line(line));
+        let elapsed = started.elapsed().as_secs_f64();
+        let summary = events::read_summary(&event_log)?.unwrap_or_default();
+        let mut applied = AppliedChanges {
+            duration_secs: summary.duration_secs.unwrap_or(elapsed),
+            counts: summary.counts,
+            outputs: Default::default(),
+        };
+        let ok = match result {
+            Ok(_) => {
+                progress.finish("done");
+                true
+            }
+            Err(PulumiError::Process(ProcessError::Status { command, status, stderr_tail })) => {
+                progress.finish("failed");
+                self.report.failure = Some(Failure {
+                    message: format!("`{command}` {status}"),
+                    stderr_tail,
+                });
+                false
+            }
+            Err(err) => {
+                progress.finish("stopped");
+                self.report.applied = Some(applied);
+                return self.stopped_after_apply(err);
+            }
+        };
+        if !destroy {
+            match self.stack.outputs() {
+                Ok(outputs) => {
+                    applied.outputs = outputs.iter().map(|(k, v)| (k.clone(), render(v, 500))).collect();
+                }
+                Err(e) => tracing::warn!("could not read the stack outputs: {e}"),
+            }
+        }
+        self.report.outcome = if ok { Outcome::Succeeded } else { Outcome::Failed };
+        self.report.applied = Some(applied);
+        self.sink.write(&self.report.applied_markdown())?;
+        if !ok {
+            if let Some(f) = &self.report.failure {
+                self.sink.write(&failure_markdown(f))?;
+            }
+        }
+        Ok(ok)
+    }
+
+    fn stopped_after_apply<T>(&mut self, err: PulumiError) -> Result<T, Error> {
+        self.report.outcome = match &err {
+            PulumiError::Locked { .. } => Outcome::Locked,
+            PulumiError::Process(ProcessError::Interrupted { .. }) => Outcome::Interrupted,
+            _ => Outcome::Failed,
+        };
+        let tail = match &err {
+            PulumiError::Locked { stderr_tail, .. }
+            | PulumiError::Process(ProcessError::Interrupted { stderr_tail, .. }) => stderr_tail.clone(),
+            _ => String::new(),
+        };
+        let failure = Failure {
+            message: err.to_string(),
+            stderr_tail: tail,
+        };
+        self.sink.write(&self.report.applied_markdown())?;
+        self.sink.write(&failure_markdown(&failure))?;
+        self.report.failure = Some(failure);
+        self.print_json();
+        self.flush_sink();
+        Err(err.into())
+    }
+
+    fn print_json(&self) {
+        if self.json {
+            println!("{}", serde_json::to_string_pretty(&self.report).unwrap_or_default());
+        }
+    }
+
+    fn flush_sink(&mut self) {
+        let sink = std::mem::replace(&mut self.sink, SummarySink::resolve(None, None, true));
+        sink.finish();
+    }
+
+    fn finish(mut self, ok: bool) -> Exit {
+        self.print_json();
+        self.flush_sink();
+        if ok {
+            Exit::Success
+        } else {
+            if let Some(f) = &self.report.failure {
+                tracing::error!("{}", f.message);
+            }
+            Exit::Failed
+        }
+    }
+}
+
+fn failure_markdown(failure: &Failure) -> String {
+    let mut s = String::from("#### What went wrong\n\n");
+    s.push_str(&crate::report::escape::code_block(&failure.message));
+    if !failure.stderr_tail.trim().is_empty() {
+        s.push_str("\n<details open><summary>The last lines Pulumi wrote to stderr</summary>\n\n");
+        s.push_str(&crate::report::escape::code_block(&failure.stderr_tail));
+        s.push_str("\n</details>\n");
+    }
+    s.push('\n');
+    s
+}

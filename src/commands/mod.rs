@@ -1,0 +1,58 @@
+//! One module per command; this one dispatches and holds what they share.
+
+mod confirm;
+mod infra;
+mod outputs;
+mod stack;
+mod summarize;
+
+use std::path::PathBuf;
+
+use crate::cli::{Cli, Command};
+use crate::github::Actions;
+use crate::progress;
+use crate::report::sink::SummarySink;
+use crate::{Error, Exit};
+
+/// What every command gets from the process environment, read once.
+pub(crate) struct Context {
+    pub root: Option<PathBuf>,
+    pub cwd: PathBuf,
+    pub actions: Option<Actions>,
+    pub progress: progress::Mode,
+    pub var: Box<dyn Fn(&str) -> Option<String>>,
+}
+
+impl Context {
+    fn from_process(root: Option<PathBuf>) -> Result<Self, Error> {
+        let var = |k: &str| std::env::var(k).ok();
+        let actions = Actions::detect(var);
+        let cwd = std::env::current_dir().map_err(|source| Error::Setup {
+            what: "the current folder",
+            source,
+        })?;
+        Ok(Context {
+            root,
+            cwd,
+            progress: progress::Mode::detect(actions.is_some()),
+            actions,
+            var: Box::new(var),
+        })
+    }
+
+    pub fn sink(&self, explicit: Option<PathBuf>, json: bool) -> SummarySink {
+        let step_summary = self.actions.as_ref().and_then(|a| a.step_summary.clone());
+        SummarySink::resolve(explicit, step_summary, json)
+    }
+}
+
+pub(crate) fn dispatch(cli: Cli) -> Result<Exit, Error> {
+    let ctx = Context::from_process(cli.root)?;
+    match cli.command {
+        Command::Preview(args) => infra::preview(&ctx, args),
+        Command::Up { stack, dry_run, yes } => infra::up(&ctx, stack, dry_run, yes),
+        Command::Destroy { stack, yes } => infra::destroy(&ctx, stack, yes),
+        Command::Outputs { layer, env, json } => outputs::run(&ctx, layer, &env, json),
+        Command::Summarize { preview, output } => summarize::run(&ctx, &preview, output),
+    }
+}

@@ -1,0 +1,53 @@
+//! Exit codes (DESIGN.md): 0 success · 1 failed · 2 bad usage or
+//! configuration · 3 failed and rolled back · 4 timed out · 5 stack locked ·
+//! 130 interrupted.
+
+use std::process::ExitCode;
+
+use crate::pulumi::PulumiError;
+use crate::process::ProcessError;
+use crate::Error;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    Success,
+    Failed,
+    Usage,
+    RolledBack,
+    TimedOut,
+    Locked,
+    Interrupted,
+}
+
+impl Exit {
+    pub fn code(self) -> u8 {
+        match self {
+            Exit::Success => 0,
+            Exit::Failed => 1,
+            Exit::Usage => 2,
+            Exit::RolledBack => 3,
+            Exit::TimedOut => 4,
+            Exit::Locked => 5,
+            Exit::Interrupted => 130,
+        }
+    }
+
+    pub fn from_error(err: &Error) -> Self {
+        match err {
+            Error::EnvName(_) | Error::Project(_) | Error::Backend(_) | Error::Refused(_) => Exit::Usage,
+            Error::SummarizeInput { .. } => Exit::Usage,
+            Error::Pulumi(PulumiError::NotInstalled) => Exit::Usage,
+            Error::Pulumi(PulumiError::Locked { .. }) => Exit::Locked,
+            Error::Pulumi(PulumiError::Process(ProcessError::Interrupted { .. })) | Error::Interrupted => {
+                Exit::Interrupted
+            }
+            _ => Exit::Failed,
+        }
+    }
+}
+
+impl From<Exit> for ExitCode {
+    fn from(exit: Exit) -> Self {
+        ExitCode::from(exit.code())
+    }
+}

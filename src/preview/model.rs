@@ -1,0 +1,203 @@
+//! The JSON digest printed by `pulumi preview --json`.
+//!
+//! Every field is optional and unknown fields are ignored: the digest has
+//! grown over Pulumi releases and a summary must not fail because a newer CLI
+//! added something.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::Value;
+
+use super::value;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PreviewDigest {
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub config: BTreeMap<String, Value>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub steps: Vec<PreviewStep>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub diagnostics: Vec<Diagnostic>,
+    /// Nanoseconds, as Go's `time.Duration` serialises.
+    #[serde(default)]
+    pub duration: Option<i64>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub change_summary: BTreeMap<String, i64>,
+    #[serde(default)]
+    pub maybe_corrupt: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PreviewStep {
+    pub op: String,
+    #[serde(default)]
+    pub urn: String,
+    #[serde(default)]
+    pub provider: Option<String>,
+    #[serde(default)]
+    pub old_state: Option<ResourceState>,
+    #[serde(default)]
+    pub new_state: Option<ResourceState>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub diff_reasons: Vec<String>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub replace_reasons: Vec<String>,
+    #[serde(default)]
+    pub detailed_diff: Option<BTreeMap<String, PropertyDiff>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResourceState {
+    #[serde(default, rename = "type")]
+    pub type_token: String,
+    #[serde(default)]
+    pub urn: String,
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub inputs: Option<Value>,
+    #[serde(default)]
+    pub outputs: Option<Value>,
+    #[serde(default)]
+    pub parent: Option<String>,
+    #[serde(default)]
+    pub protect: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PropertyDiff {
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub input_diff: bool,
+}
+
+impl PropertyDiff {
+    pub fn forces_replacement(&self) -> bool {
+        self.kind.ends_with("-replace")
+    }
+
+    /// `add`, `update` or `delete`, without the replacement marker.
+    pub fn base_kind(&self) -> &str {
+        self.kind.strip_suffix("-replace").unwrap_or(&self.kind)
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Diagnostic {
+    #[serde(default)]
+    pub urn: Option<String>,
+    #[serde(default)]
+    pub prefix: Option<String>,
+    #[serde(default)]
+    pub message: String,
+    #[serde(default)]
+    pub severity: DiagnosticSeverity,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DiagnosticSeverity {
+    Error,
+    Warning,
+    #[default]
+    Info,
+    Debug,
+}
+
+impl<'de> Deserialize<'de> for DiagnosticSeverity {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = Option::<String>::deserialize(d)?.unwrap_or_default();
+        Ok(match raw.as_str() {
+            "error" => DiagnosticSeverity::Error,
+            "warning" => DiagnosticSeverity::Warning,
+            "debug" => DiagnosticSeverity::Debug,
+            // `info#err` is a program's stderr; anything new is shown as info.
+            _ => DiagnosticSeverity::Info,
+        })
+    }
+}
+
+fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
+impl PreviewDigest {
+    /// Replaces every secret value, wherever it sits, by the `[secret]`
+    /// placeholder, so nothing later can print one by accident.
+    pub(super) fn blind_secrets(&mut self) {
+        for v in self.config.values_mut() {
+            value::blind_secrets(v);
+        }
+        for step in &mut self.steps {
+            for state in [&mut step.old_state, &mut step.new_state].into_iter().flatten() {
+                for v in [&mut state.inputs, &mut state.outputs].into_iter().flatten() {
+                    value::blind_secrets(v);
+                }
+            }
+        }
+    }
+}
+
+/// The parts of a URN a report needs: `urn:pulumi:<stack>::<project>::<type>::<name>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UrnParts<'a> {
+    pub qualified_type: &'a str,
+    pub name: &'a str,
+}
+
+impl<'a> UrnParts<'a> {
+    pub fn parse(urn: &'a str) -> Option<Self> {
+        let rest = urn.strip_prefix("urn:pulumi:")?;
+        let mut parts = rest.splitn(4, "::");
+        let _stack = parts.next()?;
+        let _project = parts.next()?;
+        let qualified_type = parts.next()?;
+        let name = parts.next()?;
+        Some(UrnParts {
+            qualified_type,
+            name,
+        })
+    }
+
+    /// The resource's own type: the last `$`-separated segment.
+    pub fn resource_type(&self) -> &'a str {
+        self.qualified_type
+            .rsplit('$')
+            .next()
+            .unwrap_or(self.qualified_type)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urn_parts_keep_double_colons_inside_names() {
+        let urn = "urn:pulumi:dev::proj::aws:ec2/vpc:Vpc$aws:ec2/subnet:Subnet::odd::name";
+        let parts = UrnParts::parse(urn).unwrap();
+        assert_eq!(parts.resource_type(), "aws:ec2/subnet:Subnet");
+        assert_eq!(parts.name, "odd::name");
+        assert_eq!(UrnParts::parse("not-a-urn"), None);
+    }
+
+    #[test]
+    fn unknown_fields_and_nulls_are_tolerated() {
+        let json = r#"{"steps":[{"op":"teleport","urn":"urn:pulumi:a::b::c:d:E::n","detailedDiff":null,"futureField":1}],
+                       "diagnostics":null,"changeSummary":{"teleport":1},"somethingNew":{}}"#;
+        let digest = super::super::parse(json).unwrap();
+        assert_eq!(digest.steps[0].op, "teleport");
+        assert!(digest.diagnostics.is_empty());
+    }
+}

@@ -1,0 +1,84 @@
+//! Progress on stderr while a long command runs: a spinner on a terminal,
+//! plain lines elsewhere, and a collapsible `::group::` in GitHub Actions.
+
+use std::io::{IsTerminal, Write};
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Spinner,
+    Plain,
+    GithubGroup,
+}
+
+impl Mode {
+    pub fn detect(in_actions: bool) -> Self {
+        if in_actions {
+            Mode::GithubGroup
+        } else if std::io::stderr().is_terminal() && std::env::var_os("CI").is_none() {
+            Mode::Spinner
+        } else {
+            Mode::Plain
+        }
+    }
+}
+
+/// One step of work whose output lines are worth showing as they come.
+pub struct Progress {
+    mode: Mode,
+    spinner: Option<ProgressBar>,
+}
+
+impl Progress {
+    pub fn start(mode: Mode, label: &str) -> Self {
+        let spinner = match mode {
+            Mode::Spinner => {
+                let bar = ProgressBar::new_spinner();
+                if let Ok(style) = ProgressStyle::with_template("{spinner} {prefix} {wide_msg} {elapsed}") {
+                    bar.set_style(style);
+                }
+                bar.set_prefix(label.to_owned());
+                bar.enable_steady_tick(Duration::from_millis(120));
+                Some(bar)
+            }
+            Mode::Plain => {
+                eprintln!("{label}");
+                None
+            }
+            Mode::GithubGroup => {
+                eprintln!("::group::{label}");
+                None
+            }
+        };
+        Progress { mode, spinner }
+    }
+
+    /// Shows one line of a child's output.
+    pub fn line(&self, line: &str) {
+        let line = line.trim_end();
+        if line.trim().is_empty() {
+            return;
+        }
+        match &self.spinner {
+            Some(bar) => bar.set_message(line.trim().to_owned()),
+            None => {
+                let mut err = std::io::stderr().lock();
+                let _ = writeln!(err, "  {line}");
+            }
+        }
+    }
+
+    pub fn finish(self, outcome: &str) {
+        match self.spinner {
+            Some(bar) => bar.finish_with_message(outcome.to_owned()),
+            None => {
+                if self.mode == Mode::GithubGroup {
+                    eprintln!("::endgroup::");
+                }
+                eprintln!("{outcome}");
+            }
+        }
+    }
+}

@@ -1,0 +1,164 @@
+//! Driving the Pulumi CLI. Every call goes through [`crate::process`] with
+//! the same global flags, so none of them can prompt, colour, or stop to
+//! check for updates.
+
+pub mod events;
+mod lock;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::backend::Backend;
+use crate::names::EnvName;
+use crate::preview::{self, PreviewDigest, PreviewError};
+use crate::process::{Finished, Invocation, ProcessError, Program, Stream};
+
+pub use events::{ApplySummary, EventLogError};
+pub use lock::LockHolder;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PulumiError {
+    #[error(
+        "`pulumi` is not on PATH; install the Pulumi CLI (https://www.pulumi.com/docs/install/, or `scripts/install-tools` in this repository, which builds it from the Go module proxy) and try again"
+    )]
+    NotInstalled,
+    #[error(transparent)]
+    Process(#[from] ProcessError),
+    #[error("the stack is locked by another update{}", describe_holders(.holders))]
+    Locked { holders: Vec<LockHolder>, stderr_tail: String },
+    #[error("`pulumi stack output --json` printed something that is not JSON")]
+    OutputsJson(#[source] serde_json::Error),
+}
+
+fn describe_holders(holders: &[LockHolder]) -> String {
+    if holders.is_empty() {
+        return String::new();
+    }
+    let list: Vec<String> = holders.iter().map(ToString::to_string).collect();
+    format!(" ({}); wait for it to finish. stackpilot never cancels someone else's update: if you are sure it is dead, run `pulumi cancel` yourself", list.join("; "))
+}
+
+/// Finds `pulumi` on PATH.
+pub fn locate() -> Result<Program, PulumiError> {
+    which::which("pulumi")
+        .map(|path| Program::at("pulumi", path))
+        .map_err(|_| PulumiError::NotInstalled)
+}
+
+/// One stack of one project, ready to be driven.
+#[derive(Debug, Clone)]
+pub struct Stack {
+    program: Program,
+    project_dir: PathBuf,
+    backend: Backend,
+    env: EnvName,
+}
+
+/// The result of `pulumi preview --json`: the process, and the digest when
+/// its stdout could be read (also when the preview failed).
+#[derive(Debug)]
+pub struct PreviewRun {
+    pub finished: Finished,
+    pub digest: Result<PreviewDigest, PreviewError>,
+}
+
+impl Stack {
+    pub fn new(program: Program, project_dir: &Path, backend: Backend, env: EnvName) -> Self {
+        Stack {
+            program,
+            project_dir: project_dir.to_path_buf(),
+            backend,
+            env,
+        }
+    }
+
+    fn command(&self) -> Invocation {
+        Invocation::new(&self.program)
+            .current_dir(&self.project_dir)
+            .env("PULUMI_BACKEND_URL", &self.backend.url)
+            .env("PULUMI_SKIP_UPDATE_CHECK", "true")
+            .env("PULUMI_SKIP_CONFIRMATIONS", "true")
+    }
+
+    fn stack_command<I: IntoIterator<Item = &'static str>>(&self, verb: I) -> Invocation {
+        self.command()
+            .args(verb)
+            .args(["--stack", self.env.as_str(), "--non-interactive", "--color", "never"])
+    }
+
+    /// Turns a failed call into [`PulumiError::Locked`] when the failure was a lock.
+    fn classify(&self, finished: Finished) -> Result<Finished, PulumiError> {
+        if finished.success() {
+            return Ok(finished);
+        }
+        let holders = lock::holders(&finished.stderr_tail)
+            .or_else(|| lock::holders(&finished.stdout));
+        match holders {
+            Some(holders) => Err(PulumiError::Locked {
+                holders,
+                stderr_tail: finished.stderr_tail,
+            }),
+            None => Ok(finished.check()?),
+        }
+    }
+
+    /// Selects the stack, creating it when it does not exist yet.
+    pub fn select_or_create(&self) -> Result<(), PulumiError> {
+        let finished = self
+            .command()
+            .args(["stack", "select", "--create", self.env.as_str(), "--non-interactive", "--color", "never"])
+            .run(&mut |_, _| {})?;
+        self.classify(finished).map(|_| ())
+    }
+
+    /// Runs `pulumi preview --json`. A failed preview is not an error here:
+    /// its digest still says what went wrong. A lock is.
+    pub fn preview(&self, destroy: bool, on_line: &mut dyn FnMut(Stream, &str)) -> Result<PreviewRun, PulumiError> {
+        let cmd = if destroy {
+            self.stack_command(["destroy", "--preview-only", "--json"])
+        } else {
+            self.stack_command(["preview", "--json"])
+        };
+        let finished = cmd.run(on_line)?;
+        if !finished.success() {
+            if let Some(holders) = lock::holders(&finished.stderr_tail).or_else(|| lock::holders(&finished.stdout)) {
+                return Err(PulumiError::Locked {
+                    holders,
+                    stderr_tail: finished.stderr_tail,
+                });
+            }
+        }
+        let digest = preview::parse(&finished.stdout);
+        Ok(PreviewRun { finished, digest })
+    }
+
+    /// Applies the stack (`up`) or tears it down (`destroy`), recording
+    /// Pulumi's engine events to `event_log` for the result section.
+    pub fn apply(
+        &self,
+        destroy: bool,
+        event_log: &Path,
+        on_line: &mut dyn FnMut(Stream, &str),
+    ) -> Result<Finished, PulumiError> {
+        let verb = if destroy { "destroy" } else { "up" };
+        // The preview already ran (and was shown); a second one inside `up`
+        // would only double the wait.
+        let finished = self
+            .stack_command([verb, "--yes", "--skip-preview"])
+            .arg("--event-log")
+            .arg(event_log)
+            .run(on_line)?;
+        self.classify(finished)
+    }
+
+    /// The stack's outputs as `pulumi stack output --json` prints them:
+    /// secrets come back as `[secret]` because `--show-secrets` is never passed.
+    pub fn outputs(&self) -> Result<BTreeMap<String, serde_json::Value>, PulumiError> {
+        let finished = self.stack_command(["stack", "output", "--json"]).run(&mut |_, _| {})?;
+        let finished = self.classify(finished)?;
+        let mut outputs: BTreeMap<String, serde_json::Value> =
+            serde_json::from_str(&finished.stdout).map_err(PulumiError::OutputsJson)?;
+        outputs.values_mut().for_each(preview::value::blind_secrets);
+        Ok(outputs)
+    }
+}

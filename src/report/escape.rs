@@ -1,0 +1,154 @@
+//! Escaping for text that came from a stack or a subprocess: resource names,
+//! values, messages. Nothing from outside may close a tag, open one, break a
+//! table row or end a code block early.
+
+/// For inline Markdown: paragraphs, list items and table cells (including
+/// inside inline `<code>`). Newlines become `<br>`, so one value stays in one
+/// cell.
+pub fn inline(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            // A pipe splits a table cell even inside inline HTML; an entity does not.
+            '|' => out.push_str("&#124;"),
+            '`' => out.push_str("&#96;"),
+            '\\' | '*' | '_' | '[' | ']' | '~' | '#' | '!' | '$' | '^' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\r' => {
+                if chars.peek() != Some(&'\n') {
+                    out.push_str("<br>");
+                }
+            }
+            '\n' => out.push_str("<br>"),
+            c if c.is_control() => out.push('\u{FFFD}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// For text inside an HTML block (a `<summary>` line), where Markdown
+/// backslash escapes are not processed but entities are.
+pub fn html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            // A blank line would end the HTML block, so no newline survives.
+            '\n' | '\r' => out.push(' '),
+            c if c.is_control() => out.push('\u{FFFD}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A fenced code block that its content cannot close: the fence is longer
+/// than any run of backticks inside. Terminal escape sequences are dropped.
+pub fn code_block(text: &str) -> String {
+    let clean = strip_terminal_escapes(text);
+    let longest_run = clean
+        .split(|c| c != '`')
+        .map(str::len)
+        .max()
+        .unwrap_or(0);
+    let fence = "`".repeat(longest_run.max(2) + 1);
+    let mut out = String::with_capacity(clean.len() + 16);
+    out.push_str(&fence);
+    out.push_str("text\n");
+    out.push_str(clean.trim_end_matches('\n'));
+    out.push('\n');
+    out.push_str(&fence);
+    out.push('\n');
+    out
+}
+
+/// Removes ANSI colour and cursor sequences and other control characters
+/// except newlines and tabs.
+pub fn strip_terminal_escapes(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            if chars.peek() == Some(&'[') {
+                chars.next();
+                // CSI: parameters, then one final byte in @..~
+                for n in chars.by_ref() {
+                    if ('@'..='~').contains(&n) {
+                        break;
+                    }
+                }
+            } else {
+                chars.next();
+            }
+        } else if c == '\n' || c == '\t' || !c.is_control() {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The longest prefix of `text` no longer than `max_bytes` that ends on a
+/// character boundary.
+pub fn cut_at_char_boundary(text: &str, max_bytes: usize) -> &str {
+    if text.len() <= max_bytes {
+        return text;
+    }
+    let mut end = max_bytes;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inline_neutralises_table_and_html_breakers() {
+        let hostile = "a|b`c<script>\n</details>*x*_y_[z](u)";
+        let out = inline(hostile);
+        for bad in ["|", "`", "<script", "</details>", "\n"] {
+            assert!(!out.contains(bad), "{bad:?} survived in {out}");
+        }
+        assert_eq!(inline("plain-name.1"), "plain-name.1");
+    }
+
+    #[test]
+    fn html_never_lets_a_blank_line_or_tag_through() {
+        let out = html("x\n\n</summary></details><img src=x>");
+        assert!(!out.contains('\n'));
+        assert!(!out.contains('<'));
+    }
+
+    #[test]
+    fn code_block_fence_outlives_backticks_inside() {
+        let block = code_block("look ````` here\n```");
+        let first_line = block.lines().next().unwrap();
+        assert_eq!(first_line, "``````text");
+        assert!(block.ends_with("\n``````\n"));
+    }
+
+    #[test]
+    fn terminal_escapes_are_removed() {
+        assert_eq!(strip_terminal_escapes("\u{1b}[31mred\u{1b}[0m\u{7}"), "red");
+    }
+
+    #[test]
+    fn cutting_respects_utf8() {
+        assert_eq!(cut_at_char_boundary("aé", 2), "a");
+        assert_eq!(cut_at_char_boundary("aé", 3), "aé");
+    }
+}

@@ -1,0 +1,393 @@
+//! The report of an infrastructure run: preview, up or destroy of one stack.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use super::document::Document;
+use super::escape::{code_block, html, inline};
+use crate::preview::{ChangeSet, DiagnosticLine, DiagnosticSeverity, OutputChangeKind, ResourceChange};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    Preview,
+    Up,
+    Destroy,
+    Summarize,
+}
+
+impl Action {
+    fn title(self) -> &'static str {
+        match self {
+            Action::Preview | Action::Summarize => "Preview",
+            Action::Up => "Update",
+            Action::Destroy => "Destroy",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    Succeeded,
+    /// `up --dry-run`: previewed, nothing applied.
+    Previewed,
+    Failed,
+    Locked,
+    Interrupted,
+}
+
+impl Outcome {
+    fn icon(self) -> &'static str {
+        match self {
+            Outcome::Succeeded | Outcome::Previewed => "✅",
+            Outcome::Failed => "❌",
+            Outcome::Locked => "🔒",
+            Outcome::Interrupted => "⏹️",
+        }
+    }
+
+    fn words(self) -> &'static str {
+        match self {
+            Outcome::Succeeded => "succeeded",
+            Outcome::Previewed => "previewed, nothing applied (dry run)",
+            Outcome::Failed => "failed",
+            Outcome::Locked => "blocked: the stack is locked",
+            Outcome::Interrupted => "interrupted",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Failure {
+    pub message: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub stderr_tail: String,
+}
+
+/// What `pulumi up` or `pulumi destroy` actually did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct AppliedChanges {
+    pub duration_secs: f64,
+    /// Operation name (`create`, `update`, `same`…) to count, as Pulumi reports.
+    pub counts: BTreeMap<String, i64>,
+    /// Stack outputs after the run, secrets as `[secret]`.
+    pub outputs: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct InfraReport {
+    /// `base`, `app`, or the project name of a saved preview.
+    pub layer: String,
+    pub env: String,
+    pub action: Action,
+    pub outcome: Outcome,
+    /// `None` when Pulumi failed before it could say what would change.
+    pub changes: Option<ChangeSet>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure: Option<Failure>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub applied: Option<AppliedChanges>,
+}
+
+impl InfraReport {
+    /// The preview part of the report (everything but the applied result).
+    pub fn preview_markdown(&self, limit: usize) -> String {
+        let mut doc = Document::default();
+        self.heading(&mut doc);
+        if let Some(failure) = &self.failure {
+            failure_section(&mut doc, failure);
+        }
+        match &self.changes {
+            Some(changes) => changes_sections(&mut doc, changes),
+            None => doc.essential("Pulumi did not produce a preview, so there is no list of changes.\n\n"),
+        }
+        doc.render(limit)
+    }
+
+    /// The section `up` and `destroy` append once the apply finished.
+    pub fn applied_markdown(&self) -> String {
+        let mut out = String::new();
+        let Some(applied) = &self.applied else {
+            return out;
+        };
+        let _ = writeln!(
+            out,
+            "### {} {} in {:.1} s\n",
+            self.outcome.icon(),
+            match self.action {
+                Action::Destroy => "Destroyed",
+                _ => "Applied",
+            },
+            applied.duration_secs
+        );
+        let counts: Vec<String> = applied
+            .counts
+            .iter()
+            .filter(|(op, n)| op.as_str() != "same" && **n > 0)
+            .map(|(op, n)| format!("{n} {}", past_tense(op)))
+            .collect();
+        if counts.is_empty() {
+            out.push_str("Nothing changed.\n\n");
+        } else {
+            let _ = writeln!(out, "**{}**\n", counts.join(" · "));
+        }
+        if !applied.outputs.is_empty() {
+            out.push_str("| Output | Value |\n| --- | --- |\n");
+            for (name, value) in &applied.outputs {
+                let _ = writeln!(out, "| {} | {} |", inline(name), inline(value));
+            }
+            out.push('\n');
+        }
+        if let (Some(failure), true) = (&self.failure, self.outcome != Outcome::Succeeded) {
+            let _ = writeln!(out, "**{}**\n", inline(&failure.message));
+        }
+        out
+    }
+
+    fn heading(&self, doc: &mut Document) {
+        let result = match (&self.changes, self.outcome) {
+            (Some(c), Outcome::Succeeded | Outcome::Previewed) if !c.has_changes() => "no changes".to_owned(),
+            (Some(c), Outcome::Succeeded | Outcome::Previewed) => {
+                let n = c.resources.len();
+                let what = if n == 1 { "resource" } else { "resources" };
+                let mut s = format!("{n} {what} to change");
+                if !c.outputs.is_empty() {
+                    let _ = write!(s, ", {} outputs", c.outputs.len());
+                }
+                if self.outcome == Outcome::Previewed {
+                    s.push_str(" (dry run)");
+                }
+                s
+            }
+            (_, outcome) => outcome.words().to_owned(),
+        };
+        doc.essential(format!(
+            "## {} {} · {} stack `{}` · {}\n\n",
+            self.outcome.icon(),
+            self.action.title(),
+            inline(&self.layer),
+            inline(&self.env),
+            result
+        ));
+    }
+}
+
+fn past_tense(op: &str) -> String {
+    match op {
+        "create" => "created".into(),
+        "update" => "updated".into(),
+        "delete" => "deleted".into(),
+        "replace" => "replaced".into(),
+        "import" => "imported".into(),
+        "read" => "read".into(),
+        "refresh" => "refreshed".into(),
+        other => inline(other),
+    }
+}
+
+fn failure_section(doc: &mut Document, failure: &Failure) {
+    let mut s = String::from("### ❌ What went wrong\n\n");
+    s.push_str(&code_block(&failure.message));
+    s.push('\n');
+    if !failure.stderr_tail.trim().is_empty() {
+        s.push_str("<details open><summary>The last lines Pulumi wrote to stderr</summary>\n\n");
+        s.push_str(&code_block(&failure.stderr_tail));
+        s.push_str("\n</details>\n\n");
+    }
+    doc.essential(s);
+}
+
+fn changes_sections(doc: &mut Document, changes: &ChangeSet) {
+    doc.essential(counts_line(changes));
+    let destructive: Vec<&ResourceChange> = changes.destructive().collect();
+    if !destructive.is_empty() {
+        doc.essential(destructive_banner(&destructive));
+    }
+    let errors: Vec<&DiagnosticLine> = changes.errors().collect();
+    if !errors.is_empty() {
+        let mut s = String::from("### Errors\n\n");
+        for e in errors {
+            diagnostic_item(&mut s, e);
+        }
+        s.push('\n');
+        doc.essential(s);
+    }
+    if !changes.resources.is_empty() {
+        doc.table(
+            "| | Operation | Type | Name |\n| --- | --- | --- | --- |\n",
+            changes.resources.iter().map(table_row).collect(),
+        );
+        doc.essential("\n");
+    }
+    output_section(doc, changes);
+    let mut first_detail = true;
+    for r in changes.resources.iter().filter(|r| !r.properties.is_empty() || !r.replace_reasons.is_empty()) {
+        if first_detail {
+            doc.detail("### What changes in each resource\n\n");
+            first_detail = false;
+        }
+        doc.detail(resource_details(r));
+    }
+    warnings_and_output(doc, changes);
+}
+
+fn counts_line(changes: &ChangeSet) -> String {
+    if changes.counts.is_empty() {
+        return format!(
+            "No resource changes. {} unchanged.\n\n",
+            plural(changes.unchanged, "resource")
+        );
+    }
+    let parts: Vec<String> = changes
+        .counts
+        .iter()
+        .map(|c| format!("{} {} to {}", c.op.symbol(), c.count, inline(c.op.label())))
+        .collect();
+    format!("**{}** · {} unchanged\n\n", parts.join(" · "), changes.unchanged)
+}
+
+fn plural(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
+fn destructive_banner(resources: &[&ResourceChange]) -> String {
+    const NAMED: usize = 25;
+    let named: Vec<String> = resources
+        .iter()
+        .take(NAMED)
+        .map(|r| format!("**{}** ({} {})", inline(&r.name), r.op.label(), inline(&r.type_token)))
+        .collect();
+    let mut s = format!(
+        "> [!WARNING]\n> This will delete or replace {}: {}",
+        plural(resources.len(), "resource"),
+        named.join(", ")
+    );
+    if resources.len() > NAMED {
+        let _ = write!(s, ", and {} more", resources.len() - NAMED);
+    }
+    s.push_str(".\n\n");
+    s
+}
+
+fn table_row(r: &ResourceChange) -> String {
+    format!(
+        "| {} | {} | <code>{}</code> | {} |\n",
+        r.op.symbol(),
+        inline(r.op.label()),
+        inline(&r.type_token),
+        inline(&r.name)
+    )
+}
+
+fn resource_details(r: &ResourceChange) -> String {
+    let mut s = format!(
+        "<details><summary>{} {} <code>{}</code> {}</summary>\n\n",
+        r.op.symbol(),
+        html(r.op.label()),
+        html(&r.type_token),
+        html(&r.name)
+    );
+    if !r.replace_reasons.is_empty() {
+        let reasons: Vec<String> = r.replace_reasons.iter().map(|k| format!("<code>{}</code>", inline(k))).collect();
+        let _ = writeln!(s, "Replaced because of: {}\n", reasons.join(", "));
+    }
+    if !r.properties.is_empty() {
+        s.push_str("| Property | Change | Before | After |\n| --- | --- | --- | --- |\n");
+        for p in &r.properties {
+            let kind = if p.forces_replacement {
+                format!("{}, forces replacement", inline(&p.kind))
+            } else {
+                inline(&p.kind)
+            };
+            let _ = writeln!(
+                s,
+                "| <code>{}</code> | {} | {} | {} |",
+                inline(&p.path),
+                kind,
+                p.before.as_deref().map(inline).unwrap_or_default(),
+                p.after.as_deref().map(inline).unwrap_or_default()
+            );
+        }
+        s.push('\n');
+    }
+    s.push_str("</details>\n\n");
+    s
+}
+
+fn output_section(doc: &mut Document, changes: &ChangeSet) {
+    if changes.outputs.is_empty() {
+        return;
+    }
+    let mut s = String::from("### Stack outputs\n\n| Output | Change | Before | After |\n| --- | --- | --- | --- |\n");
+    for o in &changes.outputs {
+        let kind = match o.kind {
+            OutputChangeKind::Add => "add",
+            OutputChangeKind::Update => "update",
+            OutputChangeKind::Delete => "delete",
+        };
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} |",
+            inline(&o.name),
+            kind,
+            o.before.as_deref().map(inline).unwrap_or_default(),
+            o.after.as_deref().map(inline).unwrap_or_default()
+        );
+    }
+    s.push('\n');
+    doc.detail(s);
+}
+
+fn diagnostic_item(s: &mut String, d: &DiagnosticLine) {
+    match &d.resource {
+        Some(r) => {
+            let _ = writeln!(s, "- **{}**: {}", inline(r), inline(d.message.trim()));
+        }
+        None => {
+            let _ = writeln!(s, "- {}", inline(d.message.trim()));
+        }
+    }
+}
+
+fn warnings_and_output(doc: &mut Document, changes: &ChangeSet) {
+    let warnings: Vec<&DiagnosticLine> = changes
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == DiagnosticSeverity::Warning)
+        .collect();
+    if !warnings.is_empty() {
+        let mut s = String::from("### Warnings\n\n");
+        for w in warnings {
+            diagnostic_item(&mut s, w);
+        }
+        s.push('\n');
+        doc.detail(s);
+    }
+    let info: Vec<&DiagnosticLine> = changes
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == DiagnosticSeverity::Info)
+        .collect();
+    if !info.is_empty() {
+        let text: Vec<&str> = info.iter().map(|d| d.message.as_str()).collect();
+        doc.detail(format!(
+            "<details><summary>Program output ({})</summary>\n\n{}\n</details>\n\n",
+            plural(info.len(), "message"),
+            code_block(&text.join("\n"))
+        ));
+    }
+    if changes.hidden_notices > 0 {
+        doc.detail(format!(
+            "<sub>{} hidden (plugins found on PATH, default providers).</sub>\n",
+            plural(changes.hidden_notices, "tooling notice")
+        ));
+    }
+}
+
