@@ -8,8 +8,10 @@ fn main() -> ExitCode {
     match stackpilot::run(cli) {
         Ok(code) => code.into(),
         Err(err) => {
-            eprintln!("error: {err:#}");
-            stackpilot::Exit::from_error(&err).into()
+            let exit = stackpilot::Exit::from_error(&err);
+            // anyhow prints the whole chain of causes on one line.
+            eprintln!("error: {:#}", anyhow::Error::new(err));
+            exit.into()
         }
     }
 }

@@ -58,7 +58,8 @@ impl Progress {
     /// Shows one line of a child's output.
     pub fn line(&self, line: &str) {
         let line = line.trim_end();
-        if line.trim().is_empty() {
+        // Where plugins were found is noise to anyone watching a deploy.
+        if line.trim().is_empty() || crate::preview::is_tooling_notice(line) {
             return;
         }
         match &self.spinner {

@@ -103,13 +103,18 @@ impl<'a> Run<'a> {
     fn preview(&mut self, destroy: bool) -> Result<bool, Error> {
         let label = format!("previewing the {} stack `{}`", self.report.layer, self.report.env);
         let progress = Progress::start(self.ctx.progress, &label);
+        let events_dir = event_dir()?;
         // stdout is the JSON digest; only stderr is progress.
-        let result = self.stack.preview(destroy, &mut |stream, line| {
+        let result = self.stack.preview(destroy, &events_dir.path().join("preview.jsonl"), &mut |stream, line| {
             if stream == Stream::Stderr {
                 progress.line(line);
             }
         });
-        let PreviewRun { finished, digest } = match result {
+        let PreviewRun {
+            finished,
+            digest,
+            stack_outputs,
+        } = match result {
             Ok(run) => run,
             Err(err) => {
                 progress.finish("preview stopped");
@@ -117,7 +122,11 @@ impl<'a> Run<'a> {
             }
         };
         if let Ok(digest) = &digest {
-            self.report.changes = Some(ChangeSet::from_digest(digest));
+            let mut changes = ChangeSet::from_digest(digest);
+            if let Some(outputs) = &stack_outputs {
+                changes = changes.with_stack_outputs(&outputs.old, &outputs.new);
+            }
+            self.report.changes = Some(changes);
         }
         let ok = finished.success() && digest.is_ok();
         if !ok {
@@ -171,10 +180,7 @@ impl<'a> Run<'a> {
         let verb = if destroy { "destroying" } else { "updating" };
         let label = format!("{verb} the {} stack `{}`", self.report.layer, self.report.env);
         let progress = Progress::start(self.ctx.progress, &label);
-        let events_dir = tempfile::tempdir().map_err(|source| Error::Setup {
-            what: "a folder for Pulumi's event log",
-            source,
-        })?;
+        let events_dir = event_dir()?;
         let event_log = events_dir.path().join("events.jsonl");
         let started = Instant::now();
         let result = self.stack.apply(destroy, &event_log, &mut |_, line| progress.line(line));
@@ -269,6 +275,13 @@ impl<'a> Run<'a> {
             Exit::Failed
         }
     }
+}
+
+fn event_dir() -> Result<tempfile::TempDir, Error> {
+    tempfile::tempdir().map_err(|source| Error::Setup {
+        what: "a folder for Pulumi's event log",
+        source,
+    })
 }
 
 fn failure_markdown(failure: &Failure) -> String {

@@ -167,7 +167,7 @@ impl ChangeSet {
                 .collect(),
             unchanged,
             resources,
-            outputs: output_changes(&digest.steps),
+            outputs: digest_output_changes(&digest.steps),
             diagnostics,
             hidden_notices,
         }
@@ -186,6 +186,16 @@ impl ChangeSet {
 
     pub fn destructive(&self) -> impl Iterator<Item = &ResourceChange> {
         self.resources.iter().filter(|r| r.op.is_destructive())
+    }
+
+    /// Whether the program reported an error, either as an engine
+    /// diagnostic or on its stderr.
+    pub fn program_failed(&self) -> bool {
+        self.diagnostics.iter().any(|d| {
+            d.severity == DiagnosticSeverity::Error
+                || (d.severity == DiagnosticSeverity::Stderr
+                    && d.message.trim_start().to_ascii_lowercase().starts_with("error"))
+        })
     }
 
     pub fn errors(&self) -> impl Iterator<Item = &DiagnosticLine> {
@@ -234,8 +244,11 @@ fn resource_changes(steps: &[PreviewStep]) -> Vec<ResourceChange> {
             }
         }
     }
-    // Stable: within a kind, resources keep the order Pulumi planned them.
-    out.sort_by(|a, b| a.op.cmp(&b.op));
+    // The engine plans independent resources in parallel, so its order
+    // changes from run to run; type and name give a stable, scannable one.
+    out.sort_by(|a, b| {
+        (&a.op, &a.type_token, &a.name).cmp(&(&b.op, &b.type_token, &b.name))
+    });
     out
 }
 
@@ -288,7 +301,21 @@ fn property_changes(step: &PreviewStep) -> Vec<PropertyChange> {
     }
 }
 
-fn output_changes(steps: &[PreviewStep]) -> Vec<OutputChange> {
+impl ChangeSet {
+    /// Replaces the output changes with ones computed from the outputs the
+    /// engine registered (from the event log), which the JSON digest lacks.
+    pub fn with_stack_outputs(
+        mut self,
+        old: &serde_json::Map<String, Value>,
+        new: &serde_json::Map<String, Value>,
+    ) -> Self {
+        // The last registration is complete, so a missing key was removed.
+        self.outputs = output_changes(old, new, true);
+        self
+    }
+}
+
+fn digest_output_changes(steps: &[PreviewStep]) -> Vec<OutputChange> {
     let Some(stack) = steps.iter().find(|s| {
         UrnParts::parse(&s.urn).is_some_and(|p| p.resource_type() == STACK_TYPE)
     }) else {
@@ -304,8 +331,18 @@ fn output_changes(steps: &[PreviewStep]) -> Vec<OutputChange> {
             .clone()
     };
     let (old, new) = (outputs(&stack.old_state), outputs(&stack.new_state));
+    // An output the preview did not register yet is not a deletion unless
+    // the stack itself goes away.
+    output_changes(&old, &new, stack.op == "delete" || !new.is_empty())
+}
+
+fn output_changes(
+    old: &serde_json::Map<String, Value>,
+    new: &serde_json::Map<String, Value>,
+    new_is_complete: bool,
+) -> Vec<OutputChange> {
     let mut changes = Vec::new();
-    for (name, after) in &new {
+    for (name, after) in new {
         match old.get(name) {
             None => changes.push(OutputChange {
                 name: name.clone(),
@@ -322,10 +359,8 @@ fn output_changes(steps: &[PreviewStep]) -> Vec<OutputChange> {
             Some(_) => {}
         }
     }
-    // An output the preview did not register yet is not a deletion unless
-    // the stack itself goes away.
-    if stack.op == "delete" || !new.is_empty() {
-        for (name, before) in &old {
+    if new_is_complete {
+        for (name, before) in old {
             if !new.contains_key(name) {
                 changes.push(OutputChange {
                     name: name.clone(),
@@ -341,7 +376,7 @@ fn output_changes(steps: &[PreviewStep]) -> Vec<OutputChange> {
 }
 
 /// Warnings about where plugins were found say nothing about the stack.
-fn is_tooling_notice(message: &str) -> bool {
+pub fn is_tooling_notice(message: &str) -> bool {
     let m = message.trim();
     (m.contains(" from $PATH at ") && m.contains("using pulumi-"))
         || m.starts_with("using pulumi-language-")
@@ -362,7 +397,7 @@ fn diagnostics(digest: &PreviewDigest) -> (Vec<DiagnosticLine>, usize) {
             hidden += 1;
             continue;
         }
-        let message = d.message.trim_end().to_owned();
+        let message = crate::report::escape::strip_terminal_escapes(d.message.trim_end());
         if message.trim().is_empty() {
             continue;
         }

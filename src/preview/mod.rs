@@ -4,10 +4,11 @@
 mod changes;
 mod model;
 mod property_path;
+pub mod synthetic;
 pub mod value;
 
 pub use changes::{
-    ChangeKind, ChangeSet, DiagnosticLine, OpCount, OutputChange, OutputChangeKind, PropertyChange,
+    is_tooling_notice, ChangeKind, ChangeSet, DiagnosticLine, OpCount, OutputChange, OutputChangeKind, PropertyChange,
     ResourceChange,
 };
 pub use model::{DiagnosticSeverity, PreviewDigest, PreviewStep, PropertyDiff, ResourceState};

@@ -108,6 +108,9 @@ pub enum DiagnosticSeverity {
     Warning,
     #[default]
     Info,
+    /// What the program wrote to stderr (`info#err`): where language hosts
+    /// put the errors that stop a program.
+    Stderr,
     Debug,
 }
 
@@ -118,7 +121,8 @@ impl<'de> Deserialize<'de> for DiagnosticSeverity {
             "error" => DiagnosticSeverity::Error,
             "warning" => DiagnosticSeverity::Warning,
             "debug" => DiagnosticSeverity::Debug,
-            // `info#err` is a program's stderr; anything new is shown as info.
+            "info#err" => DiagnosticSeverity::Stderr,
+            // Anything new is shown as info.
             _ => DiagnosticSeverity::Info,
         })
     }

@@ -60,6 +60,8 @@ pub struct Stack {
 pub struct PreviewRun {
     pub finished: Finished,
     pub digest: Result<PreviewDigest, PreviewError>,
+    /// The root stack's outputs from the event log; the digest lacks them.
+    pub stack_outputs: Option<events::StackOutputs>,
 }
 
 impl Stack {
@@ -77,7 +79,9 @@ impl Stack {
             .current_dir(&self.project_dir)
             .env("PULUMI_BACKEND_URL", &self.backend.url)
             .env("PULUMI_SKIP_UPDATE_CHECK", "true")
-            .env("PULUMI_SKIP_CONFIRMATIONS", "true")
+            // `--event-log`, which the Automation API also relies on, is
+            // only accepted with this set.
+            .env("PULUMI_DEBUG_COMMANDS", "true")
     }
 
     fn stack_command<I: IntoIterator<Item = &'static str>>(&self, verb: I) -> Invocation {
@@ -113,13 +117,18 @@ impl Stack {
 
     /// Runs `pulumi preview --json`. A failed preview is not an error here:
     /// its digest still says what went wrong. A lock is.
-    pub fn preview(&self, destroy: bool, on_line: &mut dyn FnMut(Stream, &str)) -> Result<PreviewRun, PulumiError> {
+    pub fn preview(
+        &self,
+        destroy: bool,
+        event_log: &Path,
+        on_line: &mut dyn FnMut(Stream, &str),
+    ) -> Result<PreviewRun, PulumiError> {
         let cmd = if destroy {
             self.stack_command(["destroy", "--preview-only", "--json"])
         } else {
             self.stack_command(["preview", "--json"])
         };
-        let finished = cmd.run(on_line)?;
+        let finished = cmd.arg("--event-log").arg(event_log).run(on_line)?;
         if !finished.success() {
             if let Some(holders) = lock::holders(&finished.stderr_tail).or_else(|| lock::holders(&finished.stdout)) {
                 return Err(PulumiError::Locked {
@@ -129,7 +138,18 @@ impl Stack {
             }
         }
         let digest = preview::parse(&finished.stdout);
-        Ok(PreviewRun { finished, digest })
+        let stack_outputs = match events::read_stack_outputs(event_log) {
+            Ok(outputs) => outputs,
+            Err(e) => {
+                tracing::warn!("{e}; stack output changes are not shown");
+                None
+            }
+        };
+        Ok(PreviewRun {
+            finished,
+            digest,
+            stack_outputs,
+        })
     }
 
     /// Applies the stack (`up`) or tears it down (`destroy`), recording

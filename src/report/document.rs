@@ -10,10 +10,20 @@ pub const SUMMARY_LIMIT: usize = 1_000_000;
 enum Block {
     /// Kept whatever the size: headings, counts, warnings, failures.
     Essential(String),
-    /// Kept row by row while there is room.
-    Table { header: String, rows: Vec<String> },
+    /// Kept row by row while there is room, most important rows first.
+    Table { header: String, rows: Vec<Row> },
     /// Kept whole or not at all, in order, while there is room.
     Detail(String),
+}
+
+/// One table row, with what decides whether it survives a cut.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub text: String,
+    /// Lower is kept first.
+    pub priority: u8,
+    /// Rows left out are counted under this label ("delete aws:s3/bucket:Bucket").
+    pub group: String,
 }
 
 #[derive(Debug, Default)]
@@ -30,7 +40,7 @@ impl Document {
         self.blocks.push(Block::Detail(text.into()));
     }
 
-    pub fn table(&mut self, header: impl Into<String>, rows: Vec<String>) {
+    pub fn table(&mut self, header: impl Into<String>, rows: Vec<Row>) {
         self.blocks.push(Block::Table {
             header: header.into(),
             rows,
@@ -42,7 +52,7 @@ impl Document {
             .iter()
             .map(|b| match b {
                 Block::Essential(t) | Block::Detail(t) => t.len(),
-                Block::Table { header, rows } => header.len() + rows.iter().map(String::len).sum::<usize>(),
+                Block::Table { header, rows } => header.len() + rows.iter().map(|r| r.text.len()).sum::<usize>(),
             })
             .sum()
     }
@@ -57,7 +67,7 @@ impl Document {
                     Block::Essential(t) | Block::Detail(t) => out.push_str(t),
                     Block::Table { header, rows } => {
                         out.push_str(header);
-                        rows.iter().for_each(|r| out.push_str(r));
+                        rows.iter().for_each(|r| out.push_str(&r.text));
                     }
                 }
             }
@@ -80,18 +90,23 @@ impl Document {
         let mut room = limit.saturating_sub(essentials + NOTE_RESERVE);
         // Tables come before details: a reader needs the list of changes more
         // than the property-level view of some of them.
-        let mut rows_kept: Vec<usize> = Vec::new();
+        // Room for the line that counts the rows left out.
+        const LEFT_OUT_RESERVE: usize = 1200;
+        room = room.saturating_sub(LEFT_OUT_RESERVE);
+        let mut kept_per_table: Vec<Vec<bool>> = Vec::new();
         for block in &self.blocks {
             if let Block::Table { rows, .. } = block {
-                let mut kept = 0;
-                for row in rows {
-                    if row.len() > room {
-                        break;
+                let mut order: Vec<usize> = (0..rows.len()).collect();
+                order.sort_by_key(|&i| (rows[i].priority, i));
+                let mut kept = vec![false; rows.len()];
+                for i in order {
+                    if rows[i].text.len() > room {
+                        continue;
                     }
-                    room -= row.len();
-                    kept += 1;
+                    room -= rows[i].text.len();
+                    kept[i] = true;
                 }
-                rows_kept.push(kept);
+                kept_per_table.push(kept);
             }
         }
         let (mut rows_dropped, mut details_dropped) = (0, 0);
@@ -101,16 +116,28 @@ impl Document {
             match block {
                 Block::Essential(t) => out.push_str(t),
                 Block::Table { header, rows } => {
-                    let kept = rows_kept[table_index];
+                    let kept = &kept_per_table[table_index];
                     table_index += 1;
                     out.push_str(header);
-                    rows[..kept].iter().for_each(|r| out.push_str(r));
-                    if kept < rows.len() {
-                        rows_dropped += rows.len() - kept;
-                        out.push_str(&format!(
-                            "\n*… and {} more rows not shown.*\n",
-                            rows.len() - kept
-                        ));
+                    let mut left_out: Vec<(&str, usize)> = Vec::new();
+                    for (row, keep) in rows.iter().zip(kept) {
+                        if *keep {
+                            out.push_str(&row.text);
+                        } else {
+                            rows_dropped += 1;
+                            match left_out.iter_mut().find(|(g, _)| *g == row.group) {
+                                Some((_, n)) => *n += 1,
+                                None => left_out.push((&row.group, 1)),
+                            }
+                        }
+                    }
+                    if !left_out.is_empty() {
+                        let groups: Vec<String> = left_out
+                            .iter()
+                            .take(20)
+                            .map(|(g, n)| format!("{n} × {g}"))
+                            .collect();
+                        out.push_str(&format!("\n*Rows not shown: {}.*\n", groups.join(", ")));
                     }
                 }
                 Block::Detail(t) => {
@@ -136,11 +163,19 @@ impl Document {
 mod tests {
     use super::*;
 
+    fn row(text: &str, priority: u8) -> Row {
+        Row {
+            text: text.into(),
+            priority,
+            group: format!("p{priority}"),
+        }
+    }
+
     #[test]
     fn small_documents_render_whole() {
         let mut doc = Document::default();
         doc.essential("# h\n");
-        doc.table("|a|\n|-|\n", vec!["|1|\n".into()]);
+        doc.table("|a|\n|-|\n", vec![row("|1|\n", 0)]);
         doc.detail("d\n");
         assert_eq!(doc.render(1000), "# h\n|a|\n|-|\n|1|\nd\n");
     }
@@ -149,12 +184,12 @@ mod tests {
     fn over_the_limit_details_go_before_rows_and_the_note_says_so() {
         let mut doc = Document::default();
         doc.essential("# heading\n");
-        doc.table("|x|\n", (0..100).map(|i| format!("|{i:04}|\n")).collect());
+        doc.table("|x|\n", (0..100).map(|i| row(&format!("|{i:04}|\n"), 0)).collect());
         for _ in 0..10 {
-            doc.detail("é".repeat(200));
+            doc.detail("é".repeat(300));
         }
-        let out = doc.render(1500);
-        assert!(out.len() <= 1500);
+        let out = doc.render(3000);
+        assert!(out.len() <= 3000);
         assert!(out.contains("|0099|"), "all rows fit before any detail");
         assert!(out.contains("10 detail sections were left out"), "{out}");
     }
@@ -163,10 +198,11 @@ mod tests {
     fn rows_are_cut_when_even_the_table_does_not_fit() {
         let mut doc = Document::default();
         doc.essential("# heading\n");
-        doc.table("|x|\n", (0..1000).map(|i| format!("|{i:04}|\n")).collect());
-        let out = doc.render(2000);
-        assert!(out.len() <= 2000);
-        assert!(out.contains("more rows not shown"));
-        assert!(out.starts_with("# heading\n|x|\n|0000|"));
+        // Odd rows matter more; they survive, in table order.
+        doc.table("|x|\n", (0..1000).map(|i| row(&format!("|{i:04}|\n"), (i % 2 == 0) as u8)).collect());
+        let out = doc.render(4000);
+        assert!(out.len() <= 4000);
+        assert!(out.starts_with("# heading\n|x|\n|0001|\n|0003|"), "{out}");
+        assert!(out.contains("Rows not shown: "), "{out}");
     }
 }

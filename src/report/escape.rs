@@ -45,6 +45,10 @@ pub fn html(text: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
+            // Inert inside an HTML block, but a renderer that does parse
+            // Markdown there must not find a link either.
+            '[' => out.push_str("&#91;"),
+            ']' => out.push_str("&#93;"),
             // A blank line would end the HTML block, so no newline survives.
             '\n' | '\r' => out.push(' '),
             c if c.is_control() => out.push('\u{FFFD}'),

@@ -5,9 +5,9 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use super::document::Document;
+use super::document::{Document, Row};
 use super::escape::{code_block, html, inline};
-use crate::preview::{ChangeSet, DiagnosticLine, DiagnosticSeverity, OutputChangeKind, ResourceChange};
+use crate::preview::{ChangeKind, PreviewDigest, ChangeSet, DiagnosticLine, DiagnosticSeverity, OutputChangeKind, ResourceChange};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -93,6 +93,31 @@ pub struct InfraReport {
 }
 
 impl InfraReport {
+    /// The report for a digest saved earlier. It does not say which layer or
+    /// env it was for; its URNs do (`urn:pulumi:<stack>::<project>::…`).
+    pub fn from_saved_preview(digest: &PreviewDigest) -> Self {
+        let (env, project) = digest
+            .steps
+            .iter()
+            .find_map(|s| {
+                let rest = s.urn.strip_prefix("urn:pulumi:")?;
+                let mut parts = rest.splitn(3, "::");
+                Some((parts.next()?.to_owned(), parts.next()?.to_owned()))
+            })
+            .unwrap_or_else(|| ("unknown".to_owned(), "unknown".to_owned()));
+        let changes = ChangeSet::from_digest(digest);
+        let failed = changes.program_failed();
+        InfraReport {
+            layer: project,
+            env,
+            action: Action::Summarize,
+            outcome: if failed { Outcome::Failed } else { Outcome::Succeeded },
+            changes: Some(changes),
+            failure: None,
+            applied: None,
+        }
+    }
+
     /// The preview part of the report (everything but the applied result).
     pub fn preview_markdown(&self, limit: usize) -> String {
         let mut doc = Document::default();
@@ -155,7 +180,7 @@ impl InfraReport {
                 let what = if n == 1 { "resource" } else { "resources" };
                 let mut s = format!("{n} {what} to change");
                 if !c.outputs.is_empty() {
-                    let _ = write!(s, ", {} outputs", c.outputs.len());
+                    let _ = write!(s, ", {}", plural(c.outputs.len(), "output"));
                 }
                 if self.outcome == Outcome::Previewed {
                     s.push_str(" (dry run)");
@@ -215,6 +240,12 @@ fn changes_sections(doc: &mut Document, changes: &ChangeSet) {
         s.push('\n');
         doc.essential(s);
     }
+    if changes.program_failed() {
+        let stderr = program_lines(changes, DiagnosticSeverity::Stderr);
+        if !stderr.is_empty() {
+            doc.essential(format!("### What the program wrote to stderr\n\n{}\n", code_block(&stderr.join("\n"))));
+        }
+    }
     if !changes.resources.is_empty() {
         doc.table(
             "| | Operation | Type | Name |\n| --- | --- | --- | --- |\n",
@@ -262,7 +293,7 @@ fn destructive_banner(resources: &[&ResourceChange]) -> String {
     let named: Vec<String> = resources
         .iter()
         .take(NAMED)
-        .map(|r| format!("**{}** ({} {})", inline(&r.name), r.op.label(), inline(&r.type_token)))
+        .map(|r| format!("**{}** ({}, {})", inline(&r.name), inline(&r.type_token), r.op.label()))
         .collect();
     let mut s = format!(
         "> [!WARNING]\n> This will delete or replace {}: {}",
@@ -276,14 +307,26 @@ fn destructive_banner(resources: &[&ResourceChange]) -> String {
     s
 }
 
-fn table_row(r: &ResourceChange) -> String {
-    format!(
+fn table_row(r: &ResourceChange) -> Row {
+    // If the table must be cut, what destroys things is the last to go.
+    let priority = match r.op {
+        ChangeKind::Delete => 0,
+        ChangeKind::Replace => 1,
+        ChangeKind::Update => 2,
+        _ => 3,
+    };
+    let text = format!(
         "| {} | {} | <code>{}</code> | {} |\n",
         r.op.symbol(),
         inline(r.op.label()),
         inline(&r.type_token),
         inline(&r.name)
-    )
+    );
+    Row {
+        text,
+        priority,
+        group: format!("{} {}", r.op.label(), inline(&r.type_token)),
+    }
 }
 
 fn resource_details(r: &ResourceChange) -> String {
@@ -356,6 +399,16 @@ fn diagnostic_item(s: &mut String, d: &DiagnosticLine) {
     }
 }
 
+fn program_lines(changes: &ChangeSet, severity: DiagnosticSeverity) -> Vec<&str> {
+    changes
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == severity)
+        .flat_map(|d| d.message.lines())
+        .filter(|l| !l.trim().is_empty())
+        .collect()
+}
+
 fn warnings_and_output(doc: &mut Document, changes: &ChangeSet) {
     let warnings: Vec<&DiagnosticLine> = changes
         .diagnostics
@@ -370,22 +423,20 @@ fn warnings_and_output(doc: &mut Document, changes: &ChangeSet) {
         s.push('\n');
         doc.detail(s);
     }
-    let info: Vec<&DiagnosticLine> = changes
-        .diagnostics
-        .iter()
-        .filter(|d| d.severity == DiagnosticSeverity::Info)
-        .collect();
-    if !info.is_empty() {
-        let text: Vec<&str> = info.iter().map(|d| d.message.as_str()).collect();
+    let mut output = program_lines(changes, DiagnosticSeverity::Info);
+    if !changes.program_failed() {
+        output.extend(program_lines(changes, DiagnosticSeverity::Stderr));
+    }
+    if !output.is_empty() {
         doc.detail(format!(
             "<details><summary>Program output ({})</summary>\n\n{}\n</details>\n\n",
-            plural(info.len(), "message"),
-            code_block(&text.join("\n"))
+            plural(output.len(), "line"),
+            code_block(&output.join("\n"))
         ));
     }
     if changes.hidden_notices > 0 {
         doc.detail(format!(
-            "<sub>{} hidden (plugins found on PATH, default providers).</sub>\n",
+            "<sub>{} hidden (plugins found on PATH, default providers).</sub>\n\n",
             plural(changes.hidden_notices, "tooling notice")
         ));
     }

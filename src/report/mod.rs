@@ -6,5 +6,5 @@ pub mod escape;
 mod infra;
 pub mod sink;
 
-pub use document::{Document, SUMMARY_LIMIT};
+pub use document::{Document, Row, SUMMARY_LIMIT};
 pub use infra::{Action, AppliedChanges, Failure, InfraReport, Outcome};

@@ -141,6 +141,10 @@ func (p *fixture) Diff(_ context.Context, req *pulumirpc.DiffRequest) (*pulumirp
 
 func (p *fixture) Create(ctx context.Context, req *pulumirpc.CreateRequest) (*pulumirpc.CreateResponse, error) {
 	props := req.GetProperties()
+	if req.GetPreview() {
+		// The engine asks for a planned result; nothing may happen yet.
+		return &pulumirpc.CreateResponse{Properties: props}, nil
+	}
 	if err := p.act(ctx, props); err != nil {
 		return nil, err
 	}
@@ -152,6 +156,9 @@ func (p *fixture) Create(ctx context.Context, req *pulumirpc.CreateRequest) (*pu
 }
 
 func (p *fixture) Update(ctx context.Context, req *pulumirpc.UpdateRequest) (*pulumirpc.UpdateResponse, error) {
+	if req.GetPreview() {
+		return &pulumirpc.UpdateResponse{Properties: req.GetNews()}, nil
+	}
 	if err := p.act(ctx, req.GetNews()); err != nil {
 		return nil, err
 	}

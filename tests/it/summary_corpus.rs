@@ -1,0 +1,74 @@
+//! The Markdown summary for a corpus of preview digests: some captured from
+//! the real CLI (tests/fixtures/previews/real-*.json), some written by hand
+//! for what the fixture projects cannot produce.
+
+use stackpilot::preview;
+use stackpilot::report::{InfraReport, SUMMARY_LIMIT};
+
+fn render(json: &str) -> String {
+    let digest = preview::parse(json).expect("fixture parses");
+    InfraReport::from_saved_preview(&digest).preview_markdown(SUMMARY_LIMIT)
+}
+
+#[test]
+fn every_fixture_preview_renders_as_its_snapshot() {
+    insta::glob!("../fixtures/previews", "*.json", |path| {
+        let json = std::fs::read_to_string(path).unwrap();
+        insta::assert_snapshot!(render(&json));
+    });
+}
+
+/// Counts `|` that still split cells (escaped ones are entities).
+fn cells(row: &str) -> usize {
+    row.matches('|').count()
+}
+
+#[test]
+fn hostile_names_cannot_break_the_table_or_inject_html() {
+    let json = std::fs::read_to_string(crate::support::fixtures().join("previews/hostile-names.json")).unwrap();
+    let md = render(&json);
+    let table: Vec<&str> = md
+        .lines()
+        .skip_while(|l| !l.starts_with("| | Operation"))
+        .take_while(|l| l.starts_with('|'))
+        .collect();
+    let resources = preview::parse(&json).unwrap().steps.iter().filter(|s| s.op != "same").count();
+    assert_eq!(table.len(), 2 + resources, "one row per resource:\n{md}");
+    assert!(table.iter().all(|row| cells(row) == 5), "{table:#?}");
+    assert!(!md.contains("<script"), "{md}");
+    assert!(!md.contains("<img"), "{md}");
+    assert_eq!(md.matches("<details>").count(), md.matches("</details>").count(), "{md}");
+    // A link needs an unescaped `](`; every one here is escaped.
+    assert!(md.match_indices("](").all(|(i, _)| md[..i].ends_with('\\')), "{md}");
+}
+
+#[test]
+fn secrets_in_a_preview_are_never_rendered() {
+    let json = std::fs::read_to_string(crate::support::fixtures().join("previews/replace-and-delete.json")).unwrap();
+    assert!(json.contains("plaintext"), "the fixture carries a decrypted secret");
+    let md = render(&json);
+    assert!(!md.contains("s3cr3t-value"), "{md}");
+    assert!(md.contains("\\[secret\\]"), "{md}");
+}
+
+#[test]
+fn a_20000_resource_preview_stays_under_the_step_summary_limit() {
+    let json = preview::synthetic::digest(20_000).to_string();
+    let md = render(&json);
+    assert!(md.len() <= SUMMARY_LIMIT, "{} bytes", md.len());
+    assert!(md.starts_with("## ✅ Preview · big stack `prod` · 20000 resources to change"), "{}", &md[..200]);
+    assert!(md.contains("**+ 5000 to create · ~ 5000 to update · +- 5000 to replace · - 5000 to delete** · 1 unchanged"));
+    assert!(md.contains("> [!WARNING]\n> This will delete or replace 10000 resources"));
+    // What destroys things is kept first; the rest is counted by kind.
+    assert_eq!(md.matches("\n| - | delete |").count(), 5000);
+    assert_eq!(md.matches("\n| +- | replace |").count(), 5000);
+    assert!(md.matches("\n| ~ | update |").count() > 1000);
+    assert!(
+        md.contains("*Rows not shown: 5000 × create aws:s3/bucketV2:BucketV2"),
+        "the reader is told which rows are missing"
+    );
+    assert!(md.contains("detail sections were left out"), "the reader is told what is missing");
+    assert!(std::str::from_utf8(md.as_bytes()).is_ok());
+    let tail = &md[md.len().saturating_sub(600)..];
+    insta::assert_snapshot!(tail);
+}
