@@ -265,9 +265,10 @@ fn merge(existing: &mut ResourceChange, other: ResourceChange) {
 }
 
 fn property_changes(step: &PreviewStep) -> Vec<PropertyChange> {
-    let old_inputs = step.old_state.as_ref().and_then(|s| s.inputs.as_ref());
-    let old_outputs = step.old_state.as_ref().and_then(|s| s.outputs.as_ref());
-    let new_inputs = step.new_state.as_ref().and_then(|s| s.inputs.as_ref());
+    let old_inputs = step.old_state.as_ref().and_then(|s| s.inputs());
+    let old_outputs = step.old_state.as_ref().and_then(|s| s.outputs());
+    let new_inputs = step.new_state.as_ref().and_then(|s| s.inputs());
+    let (old_inputs, old_outputs, new_inputs) = (old_inputs.as_ref(), old_outputs.as_ref(), new_inputs.as_ref());
     let value_at = |root: Option<&Value>, path: &str| {
         root.and_then(|r| lookup(r, path))
             .map(|v| render(v, VALUE_CHARS))
@@ -321,14 +322,9 @@ fn digest_output_changes(steps: &[PreviewStep]) -> Vec<OutputChange> {
     }) else {
         return Vec::new();
     };
-    let empty = serde_json::Map::new();
-    let outputs = |state: &Option<super::model::ResourceState>| {
-        state
-            .as_ref()
-            .and_then(|s| s.outputs.as_ref())
-            .and_then(Value::as_object)
-            .unwrap_or(&empty)
-            .clone()
+    let outputs = |state: &Option<super::model::ResourceState>| match state.as_ref().and_then(|s| s.outputs()) {
+        Some(Value::Object(map)) => map,
+        _ => serde_json::Map::new(),
     };
     let (old, new) = (outputs(&stack.old_state), outputs(&stack.new_state));
     // An output the preview did not register yet is not a deletion unless

@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 use super::value;
@@ -58,14 +59,34 @@ pub struct ResourceState {
     pub urn: String,
     #[serde(default)]
     pub id: Option<String>,
-    #[serde(default)]
-    pub inputs: Option<Value>,
-    #[serde(default)]
-    pub outputs: Option<Value>,
+    /// Kept unparsed: a large preview carries megabytes of property values
+    /// of which a report shows a few. [`ResourceState::inputs`] parses them.
+    #[serde(default, rename = "inputs")]
+    raw_inputs: Option<Box<RawValue>>,
+    #[serde(default, rename = "outputs")]
+    raw_outputs: Option<Box<RawValue>>,
     #[serde(default)]
     pub parent: Option<String>,
     #[serde(default)]
     pub protect: bool,
+}
+
+impl ResourceState {
+    /// The inputs, parsed, with every secret blinded.
+    pub fn inputs(&self) -> Option<Value> {
+        parse_blinded(self.raw_inputs.as_deref())
+    }
+
+    /// The outputs, parsed, with every secret blinded.
+    pub fn outputs(&self) -> Option<Value> {
+        parse_blinded(self.raw_outputs.as_deref())
+    }
+}
+
+fn parse_blinded(raw: Option<&RawValue>) -> Option<Value> {
+    let mut value: Value = serde_json::from_str(raw?.get()).ok()?;
+    value::blind_secrets(&mut value);
+    Some(value)
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -140,15 +161,9 @@ impl PreviewDigest {
     /// Replaces every secret value, wherever it sits, by the `[secret]`
     /// placeholder, so nothing later can print one by accident.
     pub(super) fn blind_secrets(&mut self) {
+        // Resource properties stay raw until read, and are blinded then.
         for v in self.config.values_mut() {
             value::blind_secrets(v);
-        }
-        for step in &mut self.steps {
-            for state in [&mut step.old_state, &mut step.new_state].into_iter().flatten() {
-                for v in [&mut state.inputs, &mut state.outputs].into_iter().flatten() {
-                    value::blind_secrets(v);
-                }
-            }
         }
     }
 }
