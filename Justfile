@@ -1,0 +1,42 @@
+# The recipes people type. `just` is optional: every recipe is a script or a
+# stackpilot command you can run by hand. Install it with `cargo install just`
+# or `pip install rust-just`.
+
+set shell := ["bash", "-euo", "pipefail", "-c"]
+
+stackpilot := "cargo run --quiet --release --locked --bin stackpilot --"
+
+default:
+    @just --list
+
+# Install the Pulumi CLI and friends (built from the Go module proxy) into the tools cache.
+tools:
+    scripts/install-tools
+
+# Every test suite, installing what it needs first.
+test:
+    scripts/test
+
+# Preview one stack and print its Markdown summary.
+preview layer env:
+    {{stackpilot}} preview {{layer}} {{env}}
+
+# Preview, then apply one stack.
+up layer env *args:
+    {{stackpilot}} up {{layer}} {{env}} {{args}}
+
+# Destroy one stack (asks first on a terminal).
+destroy layer env *args:
+    {{stackpilot}} destroy {{layer}} {{env}} {{args}}
+
+# A stack's outputs.
+outputs layer env:
+    {{stackpilot}} outputs {{layer}} {{env}}
+
+# Summarize a saved `pulumi preview --json`.
+summarize file:
+    {{stackpilot}} summarize {{file}}
+
+# Benchmark `summarize` on a 20,000-resource preview.
+bench-summarize:
+    bash benches/summarize.sh
