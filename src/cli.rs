@@ -25,7 +25,14 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Preview a stack and write a Markdown summary of what would change.
-    Preview(StackArgs),
+    Preview {
+        #[command(flatten)]
+        stack: StackArgs,
+        /// Also post the summary as a pull request comment, editing the one
+        /// an earlier run left (GitHub Actions, pull_request events).
+        #[arg(long)]
+        pr_comment: bool,
+    },
     /// Preview, then apply a stack.
     Up {
         #[command(flatten)]
@@ -60,6 +67,52 @@ pub enum Command {
         #[command(flatten)]
         output: OutputArgs,
     },
+    /// Roll new image tags out to the app's ECS services: new task
+    /// definition revisions, the migration task, then every service at once.
+    Update(UpdateArgs),
+    /// Apply the app stack, then update the app (`up app <env>`, then `update`).
+    Deploy(UpdateArgs),
+}
+
+/// `update` and `deploy`. At least one of --backend and --frontend: with
+/// only --frontend, only the front end rolls and no migration runs.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("tags").required(true).multiple(true).args(["backend", "frontend"])))]
+pub struct UpdateArgs {
+    /// The app environment (the app stack's name).
+    pub env: String,
+    /// Backend image tag: the migration task and the gunicorn, worker and beat services.
+    #[arg(long, value_name = "TAG")]
+    pub backend: Option<String>,
+    /// Front-end image tag: the web-ui service.
+    #[arg(long, value_name = "TAG")]
+    pub frontend: Option<String>,
+    /// Only read: print the plan (task definition diffs, services that would roll).
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Read the deploy contract from this file instead of the app stack's `deploy` output.
+    #[arg(long, value_name = "FILE")]
+    pub contract: Option<PathBuf>,
+    /// Leave failed services where they are instead of rolling every updated service back.
+    #[arg(long)]
+    pub no_rollback: bool,
+    /// Roll even when a deployment this run did not start is in progress.
+    #[arg(long)]
+    pub force: bool,
+    /// Give up (exit 4) after this many seconds in all.
+    #[arg(long, value_name = "SECS", default_value_t = 1800)]
+    pub timeout: u64,
+    /// Fail a rollout (or a migration that has not started) when nothing moved for this many seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 300)]
+    pub no_progress_timeout: u64,
+    /// Fail a rollout once this many of its tasks failed.
+    #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(i32).range(1..))]
+    pub failed_tasks_threshold: i32,
+    /// Shortest wait between polls, in seconds (it grows while nothing changes).
+    #[arg(long, value_name = "SECS", default_value_t = 2.0, hide = true)]
+    pub poll_interval: f64,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, Args)]

@@ -36,6 +36,9 @@ impl Exit {
         match err {
             Error::EnvName(_) | Error::Project(_) | Error::Backend(_) | Error::Refused(_) => Exit::Usage,
             Error::SummarizeInput { .. } => Exit::Usage,
+            Error::Contract(_) | Error::ImageTag(_) => Exit::Usage,
+            Error::Ecs(e) => e.exit(),
+            Error::PrComment(e) if e.is_configuration() => Exit::Usage,
             Error::Pulumi(PulumiError::NotInstalled) => Exit::Usage,
             Error::Pulumi(PulumiError::Locked { .. }) => Exit::Locked,
             Error::Pulumi(PulumiError::Process(ProcessError::Interrupted { .. })) | Error::Interrupted => {

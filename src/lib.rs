@@ -1,9 +1,12 @@
 //! stackpilot deploys a containerised web app to AWS ECS Fargate: Pulumi
 //! stacks for the infrastructure, the ECS API for the application.
 
+pub mod aws;
 pub mod backend;
 pub mod cli;
 mod commands;
+pub mod contract;
+pub mod ecs;
 mod exit;
 pub mod github;
 pub mod interrupt;
@@ -35,6 +38,14 @@ pub enum Error {
     Sink(#[from] report::sink::SinkError),
     #[error(transparent)]
     EventLog(#[from] pulumi::EventLogError),
+    #[error(transparent)]
+    Contract(#[from] contract::ContractError),
+    #[error(transparent)]
+    ImageTag(#[from] contract::ImageTagError),
+    #[error(transparent)]
+    Ecs(#[from] ecs::EcsError),
+    #[error("could not post the preview on the pull request")]
+    PrComment(#[source] github::pr_comment::CommentError),
     #[error("could not read the preview to summarize, {}", .path.display())]
     SummarizeInput {
         path: PathBuf,

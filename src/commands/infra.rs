@@ -4,6 +4,7 @@ use std::time::Instant;
 
 use crate::cli::StackArgs;
 use crate::commands::{confirm, stack, Context};
+use crate::github::pr_comment::{self, PullRequest};
 use crate::preview::value::render;
 use crate::preview::ChangeSet;
 use crate::process::{ProcessError, Stream};
@@ -16,10 +17,21 @@ use crate::{Error, Exit};
 /// Room kept for the result section that `up` appends after the preview.
 const APPLIED_RESERVE: usize = 48 * 1024;
 
-pub(crate) fn preview(ctx: &Context, args: StackArgs) -> Result<Exit, Error> {
+pub(crate) fn preview(ctx: &Context, args: StackArgs, pr_comment: bool) -> Result<Exit, Error> {
+    // Checked before Pulumi runs: a missing token should not cost a preview.
+    let pull_request = pr_comment
+        .then(|| PullRequest::from_env(&*ctx.var))
+        .transpose()
+        .map_err(Error::PrComment)?;
     let mut run = Run::start(ctx, &args, Action::Preview)?;
     let previewed = run.preview(false)?;
     run.publish_preview(SUMMARY_LIMIT)?;
+    if let Some(pr) = pull_request {
+        let marker = pr_comment::marker(&run.report.layer, &run.report.env);
+        let body = run.report.preview_markdown(pr_comment::COMMENT_LIMIT - marker.len() - 1);
+        let posted = pr_comment::upsert(&pr, &marker, &body).map_err(Error::PrComment)?;
+        tracing::info!("pull request #{}: comment {posted:?}", pr.number);
+    }
     Ok(run.finish(previewed))
 }
 

@@ -5,6 +5,7 @@ mod infra;
 mod outputs;
 mod stack;
 mod summarize;
+mod update;
 
 use std::path::PathBuf;
 
@@ -49,10 +50,12 @@ impl Context {
 pub(crate) fn dispatch(cli: Cli) -> Result<Exit, Error> {
     let ctx = Context::from_process(cli.root)?;
     match cli.command {
-        Command::Preview(args) => infra::preview(&ctx, args),
+        Command::Preview { stack, pr_comment } => infra::preview(&ctx, stack, pr_comment),
         Command::Up { stack, dry_run, yes } => infra::up(&ctx, stack, dry_run, yes),
         Command::Destroy { stack, yes } => infra::destroy(&ctx, stack, yes),
         Command::Outputs { layer, env, json } => outputs::run(&ctx, layer, &env, json),
         Command::Summarize { preview, output } => summarize::run(&ctx, &preview, output),
+        Command::Update(args) => update::update(&ctx, args),
+        Command::Deploy(args) => update::deploy(&ctx, args),
     }
 }

@@ -5,6 +5,7 @@ mod document;
 pub mod escape;
 mod infra;
 pub mod sink;
+pub mod update;
 
 pub use document::{Document, Row, SUMMARY_LIMIT};
 pub use infra::{Action, AppliedChanges, Failure, InfraReport, Outcome};

@@ -1,9 +1,13 @@
 //! stackpilot's integration tests: one binary, an area per file.
 
+mod fake_github;
 mod support;
 
 mod infra;
 mod interrupt;
 mod lock;
+mod pr_comment;
 mod summary_corpus;
+mod update;
+mod update_support;
 mod validation;

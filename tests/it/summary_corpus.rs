@@ -72,3 +72,15 @@ fn a_20000_resource_preview_stays_under_the_step_summary_limit() {
     let tail = &md[md.len().saturating_sub(600)..];
     insta::assert_snapshot!(tail);
 }
+
+#[test]
+fn a_pr_comment_of_a_huge_preview_fits_githubs_comment_limit() {
+    use stackpilot::github::pr_comment::{marker, COMMENT_LIMIT};
+    let digest = preview::parse(&preview::synthetic::digest(20_000).to_string()).unwrap();
+    let report = InfraReport::from_saved_preview(&digest);
+    let marker = marker("app", "prod");
+    let body = format!("{marker}\n{}", report.preview_markdown(COMMENT_LIMIT - marker.len() - 1));
+    assert!(body.chars().count() <= 65_536, "{} characters", body.chars().count());
+    assert!(body.contains("> [!WARNING]"));
+    assert!(body.contains("Rows not shown"));
+}

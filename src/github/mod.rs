@@ -1,4 +1,7 @@
-//! GitHub Actions: annotations for diagnostics and step outputs.
+//! GitHub: annotations and step outputs in Actions, and the pull request
+//! comment that carries a preview.
+
+pub mod pr_comment;
 
 use std::fs::OpenOptions;
 use std::io::Write;

@@ -1,0 +1,284 @@
+"""moto's ECS backend, extended so services roll and tasks live and die.
+
+Everything moto already does well (clusters, task definitions, tags, ARNs,
+ENIs) stays moto's; this subclass takes over the parts that must move with
+time: services' deployments and tasks' lifecycles. `install()` makes moto
+create this backend instead of its own.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import moto.ecs.urls as ecs_urls
+from moto.ec2.models.elastic_network_interfaces import NetworkInterface
+from moto.ecs.exceptions import InvalidParameterException
+from moto.ecs.models import EC2ContainerServiceBackend, ecs_backends
+
+from .ecs_deployments import Deployment, ServiceRollout
+from .runtime import RUNTIME
+from .scenario import TaskFacts, TaskPlan
+from .tasks import SandboxTask
+
+AWSVPC_REQUIRED = "Network Configuration must be provided when networkMode 'awsvpc' is specified."
+
+
+def image_tag(image: str) -> str:
+    last = image.rsplit("/", 1)[-1].split("@", 1)[0]
+    return last.rsplit(":", 1)[1] if ":" in last else "latest"
+
+
+def task_facts(task_definition: Any, service: str | None, started_by: str) -> TaskFacts:
+    containers = task_definition.container_definitions
+    return TaskFacts(
+        family=task_definition.family,
+        service=service,
+        image_tags=[image_tag(c.get("image", "")) for c in containers],
+        containers=[c.get("name", "") for c in containers],
+        started_by=started_by,
+    )
+
+
+class SandboxEcsBackend(EC2ContainerServiceBackend):
+    def __init__(self, region_name: str, account_id: str) -> None:
+        super().__init__(region_name, account_id)
+        self.rollouts: dict[str, ServiceRollout] = {}
+        # Set by run_task, read by the RunTask response (requests are serialised).
+        self.last_run_failures: list[dict[str, str]] = []
+
+    @property
+    def _url_module(self) -> Any:
+        # moto finds a service's routes next to its backend's module.
+        return ecs_urls
+
+    # --- time -------------------------------------------------------------
+
+    def tick(self, now: float) -> None:
+        for rollout in self.rollouts.values():
+            rollout.tick(now)
+        for cluster_tasks in self.tasks.values():
+            for task in cluster_tasks.values():
+                if isinstance(task, SandboxTask) and task.service_name is None:
+                    task.tick(now)
+
+    # --- services ------------------------------------------------------------
+
+    def create_service(
+        self,
+        cluster_str: str,
+        service_name: str,
+        desired_count: int,
+        task_definition_str: str | None = None,
+        load_balancers: list[dict[str, Any]] | None = None,
+        scheduling_strategy: Any = None,
+        tags: list[dict[str, str]] | None = None,
+        deployment_controller: dict[str, str] | None = None,
+        launch_type: str | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        # The sandbox has no EC2 capacity: a service without a launch type
+        # (capacity provider strategy) runs on Fargate here.
+        launch_type = launch_type or "FARGATE"
+        if task_definition_str and launch_type == "FARGATE" and not kwargs.get("network_configuration"):
+            if self.describe_task_definition(task_definition_str).network_mode == "awsvpc":
+                raise InvalidParameterException(AWSVPC_REQUIRED)
+        service = super().create_service(
+            cluster_str,
+            service_name,
+            desired_count,
+            task_definition_str,
+            load_balancers,
+            scheduling_strategy,
+            tags,
+            deployment_controller,
+            launch_type,
+            **kwargs,
+        )
+        service.deployments = []
+        service.running_count = 0
+        service.pending_count = 0
+        rollout = ServiceRollout(service, self._launch_for_service, RUNTIME.clock)
+        self.rollouts[self._key(service)] = rollout
+        if service.task_definition:
+            rollout.start_deployment(service.task_definition, RUNTIME.clock.now())
+        return service
+
+    @staticmethod
+    def _key(service: Any) -> str:
+        return f"{service.cluster_name}:{service.name}"
+
+    def update_service(self, service_properties: dict[str, Any]) -> Any:
+        props = dict(service_properties)
+        cluster_str = props.pop("cluster", "default")
+        service = self._get_service(cluster_str, props.pop("service").split("/")[-1])
+        rollout = self.rollouts[self._key(service)]
+        now = RUNTIME.clock.now()
+        task_definition_str = props.pop("task_definition", None)
+        force = bool(props.pop("force_new_deployment", False))
+        desired = props.pop("desired_count", None)
+        for name, value in props.items():
+            if value is not None:
+                setattr(service, name, value)
+        if desired is not None:
+            rollout.set_desired_count(int(desired), now)
+        target = service.task_definition
+        if task_definition_str:
+            target = self.describe_task_definition(task_definition_str).arn
+        if target != service.task_definition or force:
+            rollout.start_deployment(target, now)
+        rollout.tick(now)
+        return service
+
+    def delete_service(self, cluster_name: str, service_name: str, force: bool) -> Any:
+        service = super().delete_service(cluster_name, service_name, force)
+        self.rollouts[self._key(service)].stop_all(RUNTIME.clock.now())
+        return service
+
+    def _launch_for_service(self, service: Any, deployment: Deployment, now: float) -> SandboxTask | str:
+        task_definition = self.describe_task_definition(deployment.task_definition)
+        plan = RUNTIME.scenario.plan_for(task_facts(task_definition, service.name, deployment.id))
+        if plan.outcome == "cannot-place":
+            return plan.placement_failure
+        task = self._new_task(
+            service.cluster_name,
+            task_definition,
+            group=f"service:{service.name}",
+            started_by=deployment.id,
+            network=service.network_configuration or None,
+            launch_type=service.launch_type,
+            platform_version=service.platform_version,
+        )
+        task.service_name = service.name
+        self._start(task, plan, now)
+        return task
+
+    def _new_task(
+        self,
+        cluster_str: str,
+        task_definition: Any,
+        group: str,
+        started_by: str,
+        network: dict[str, Any] | None,
+        launch_type: str | None = None,
+        platform_version: str | None = None,
+        overrides: dict[str, Any] | None = None,
+        tags: list[dict[str, str]] | None = None,
+    ) -> SandboxTask:
+        # Built here rather than by moto's run_task: Fargate needs no container
+        # instance, and task definitions may set memory only at task level.
+        cluster = self._get_cluster(cluster_str)
+        task = SandboxTask(
+            cluster=cluster,
+            task_definition=task_definition,
+            container_instance_arn=None,
+            resource_requirements=None,
+            backend=self,
+            group=group,
+            launch_type=launch_type or "FARGATE",
+            overrides=overrides or {},
+            started_by=started_by,
+            tags=tags or [],
+            networking_configuration=network,
+            platform_version=platform_version,
+        )
+        self.tasks.setdefault(cluster.name, {})[task.task_arn] = task
+        return task
+
+    @staticmethod
+    def _start(task: SandboxTask, plan: TaskPlan, now: float) -> None:
+        task.start(plan, RUNTIME.clock, RUNTIME.scenario.local_command_for(task.family), now)
+
+    # --- tasks ---------------------------------------------------------------
+
+    def run_task(
+        self,
+        cluster_str: str,
+        task_definition_str: str,
+        count: int,
+        overrides: dict[str, Any] | None,
+        started_by: str,
+        tags: Any,
+        launch_type: str | None,
+        networking_configuration: dict[str, Any] | None = None,
+        group: str | None = None,
+        platform_version: str | None = None,
+        capacity_provider_strategy: list[dict[str, Any]] | None = None,
+    ) -> list[Any]:
+        self.last_run_failures = []
+        if launch_type and capacity_provider_strategy:
+            raise InvalidParameterException(
+                "Specify either Launch Type or Capacity Provider Strategy, but not both."
+            )
+        if launch_type not in (None, "FARGATE"):
+            raise InvalidParameterException("The sandbox runs FARGATE tasks only.")
+        task_definition = self.describe_task_definition(task_definition_str)
+        if not networking_configuration:
+            raise InvalidParameterException(AWSVPC_REQUIRED)
+        plan = RUNTIME.scenario.plan_for(task_facts(task_definition, None, started_by or ""))
+        if plan.outcome == "cannot-place":
+            self.last_run_failures = [
+                {"arn": task_definition.arn, "reason": plan.placement_failure} for _ in range(count)
+            ]
+            return []
+        now = RUNTIME.clock.now()
+        tasks = []
+        for _ in range(count):
+            task = self._new_task(
+                cluster_str,
+                task_definition,
+                group=group or f"family:{task_definition.family}",
+                started_by=started_by or "",
+                network=networking_configuration,
+                launch_type="FARGATE",
+                platform_version=platform_version,
+                overrides=overrides,
+                tags=tags,
+            )
+            self._start(task, plan, now)
+            tasks.append(task)
+        return tasks
+
+    def list_tasks(
+        self,
+        cluster_str: str | None = None,
+        container_instance: str | None = None,
+        family: str | None = None,
+        started_by: str | None = None,
+        service_name: str | None = None,
+        desiredStatus: str | None = None,
+    ) -> list[Any]:
+        # AWS lists only tasks whose desired status is RUNNING unless asked otherwise.
+        tasks = super().list_tasks(
+            cluster_str, container_instance, family, started_by, None, desiredStatus or "RUNNING"
+        )
+        if service_name:
+            name = service_name.split("/")[-1]
+            tasks = [t for t in tasks if getattr(t, "service_name", None) == name]
+        return tasks
+
+    def stop_task(self, cluster_str: str, task_str: str, reason: str) -> Any:
+        cluster = self._get_cluster(cluster_str)
+        task_id = task_str.split("/")[-1]
+        for arn, task in self.tasks.get(cluster.name, {}).items():
+            if arn.endswith(task_id) and isinstance(task, SandboxTask):
+                task.request_stop(RUNTIME.clock.now(), "UserInitiated", reason or "Task stopped by user")
+                return task
+        return super().stop_task(cluster_str, task_str, reason)
+
+
+def install() -> None:
+    """Make moto build sandbox backends and tasks from now on."""
+    # moto names a task's ENI DNS only in VPCs with DNS hostnames on, then
+    # reads the name for every awsvpc task; give the attribute a default.
+    if not hasattr(NetworkInterface, "private_dns_name"):
+        NetworkInterface.private_dns_name = None
+    ecs_backends.backend = SandboxEcsBackend
+    for account in ecs_backends.values():
+        account.backend = SandboxEcsBackend
+
+
+def tick_all(now: float) -> None:
+    for account in list(ecs_backends.values()):
+        for backend in list(account.values()):
+            if isinstance(backend, SandboxEcsBackend):
+                backend.tick(now)

@@ -1,0 +1,224 @@
+"""The scenario: what the simulated world does, read from a YAML file.
+
+A scenario decides, for every task the sandbox starts, how long each lifecycle
+phase takes, whether and how it exits, what it logs, and whether it can be
+placed at all. It also says which API calls are throttled and which task
+families run as real local processes. Durations are AWS seconds; `timeScale`
+turns them into real seconds.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+OUTCOMES = ("run", "crash", "never-starts", "cannot-place")
+
+DEFAULT_PLACEMENT_FAILURE = (
+    "Capacity is unavailable at this time. Please try again later or in a different availability zone"
+)
+
+
+class ScenarioError(ValueError):
+    """The scenario file is not valid; the message says which key is wrong."""
+
+
+@dataclass(frozen=True)
+class TaskPlan:
+    """How one task behaves. Service tasks with outcome `run` never exit;
+    one-off tasks (RunTask) exit after `runSeconds` with `exitCode`. A service
+    task counts as healthy (for draining old tasks and for completing the
+    deployment) once it has been RUNNING for `healthySeconds`."""
+
+    outcome: str = "run"
+    provision_seconds: float = 5.0
+    pending_seconds: float = 15.0
+    run_seconds: float = 20.0
+    healthy_seconds: float = 10.0
+    stopping_seconds: float = 6.0
+    exit_code: int | None = None
+    exit_codes: dict[str, int] = field(default_factory=dict)
+    logs: tuple[str, ...] = ()
+    placement_failure: str = DEFAULT_PLACEMENT_FAILURE
+
+    def exit_code_for(self, container: str) -> int:
+        if container in self.exit_codes:
+            return self.exit_codes[container]
+        if self.exit_code is not None:
+            return self.exit_code
+        return 1 if self.outcome == "crash" else 0
+
+
+@dataclass(frozen=True)
+class Match:
+    """Selects tasks; every key given must match (empty matches all)."""
+
+    service: str | None = None
+    family: str | None = None
+    image_tag: str | None = None
+    container: str | None = None
+    started_by: str | None = None
+
+    def matches(self, task: TaskFacts) -> bool:
+        checks = (
+            (self.service, [task.service] if task.service else []),
+            (self.family, [task.family]),
+            (self.image_tag, task.image_tags),
+            (self.container, task.containers),
+            (self.started_by, [task.started_by]),
+        )
+        return all(want is None or want in have for want, have in checks)
+
+
+@dataclass(frozen=True)
+class TaskFacts:
+    """What a rule can match a task on."""
+
+    family: str
+    service: str | None
+    image_tags: list[str]
+    containers: list[str]
+    started_by: str = ""
+
+
+@dataclass(frozen=True)
+class Rule:
+    match: Match
+    overrides: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Throttling:
+    operations: tuple[str, ...] = ()
+    share: float = 0.0
+    seed: int = 0
+    max_consecutive: int | None = None
+
+
+@dataclass(frozen=True)
+class LocalCommand:
+    """A task family whose tasks really run on this machine."""
+
+    family: str
+    cwd: str | None = None
+    timeout_seconds: float = 600.0
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str = "default"
+    time_scale: float = 0.01
+    defaults: TaskPlan = TaskPlan()
+    rules: tuple[Rule, ...] = ()
+    throttling: Throttling = Throttling()
+    local: tuple[LocalCommand, ...] = ()
+
+    def plan_for(self, task: TaskFacts) -> TaskPlan:
+        """First matching rule wins over the defaults."""
+        for rule in self.rules:
+            if rule.match.matches(task):
+                return dataclasses.replace(self.defaults, **rule.overrides)
+        return self.defaults
+
+    def local_command_for(self, family: str) -> LocalCommand | None:
+        return next((entry for entry in self.local if entry.family == family), None)
+
+
+# YAML key -> TaskPlan field, and how to convert it.
+_PLAN_KEYS = {
+    "outcome": ("outcome", str),
+    "provisionSeconds": ("provision_seconds", float),
+    "pendingSeconds": ("pending_seconds", float),
+    "runSeconds": ("run_seconds", float),
+    "stoppingSeconds": ("stopping_seconds", float),
+    "healthySeconds": ("healthy_seconds", float),
+    "exitCode": ("exit_code", int),
+    "exitCodes": ("exit_codes", lambda v: {str(k): int(c) for k, c in dict(v).items()}),
+    "logs": ("logs", lambda v: tuple(str(line) for line in v)),
+    "placementFailure": ("placement_failure", str),
+}
+_MATCH_KEYS = {
+    "service": "service",
+    "family": "family",
+    "imageTag": "image_tag",
+    "container": "container",
+    "startedBy": "started_by",
+}
+
+
+def _plan_overrides(raw: dict[str, Any], where: str) -> dict[str, Any]:
+    overrides = {}
+    for key, value in raw.items():
+        if key not in _PLAN_KEYS:
+            raise ScenarioError(f"{where}: unknown key `{key}`")
+        name, convert = _PLAN_KEYS[key]
+        try:
+            overrides[name] = convert(value)
+        except (TypeError, ValueError) as err:
+            raise ScenarioError(f"{where}.{key}: {err}") from err
+    if overrides.get("outcome", "run") not in OUTCOMES:
+        raise ScenarioError(f"{where}.outcome must be one of {', '.join(OUTCOMES)}")
+    return overrides
+
+
+def _rule(raw: dict[str, Any], index: int) -> Rule:
+    where = f"tasks.rules[{index}]"
+    raw = dict(raw)
+    match_raw = raw.pop("match", {}) or {}
+    unknown = set(match_raw) - set(_MATCH_KEYS)
+    if unknown:
+        raise ScenarioError(f"{where}.match: unknown key(s) {sorted(unknown)}")
+    match = Match(**{_MATCH_KEYS[k]: str(v) for k, v in match_raw.items()})
+    return Rule(match=match, overrides=_plan_overrides(raw, where))
+
+
+def parse_scenario(raw: dict[str, Any] | None) -> Scenario:
+    raw = dict(raw or {})
+    known = {"name", "timeScale", "tasks", "throttling", "local"}
+    unknown = set(raw) - known
+    if unknown:
+        raise ScenarioError(f"unknown top-level key(s) {sorted(unknown)}")
+    tasks = dict(raw.get("tasks") or {})
+    rules_raw = tasks.pop("rules", []) or []
+    defaults = dataclasses.replace(TaskPlan(), **_plan_overrides(tasks, "tasks"))
+    throttling_raw = dict(raw.get("throttling") or {})
+    throttling = Throttling(
+        operations=tuple(throttling_raw.get("operations", ())),
+        share=float(throttling_raw.get("share", 0.0)),
+        seed=int(throttling_raw.get("seed", 0)),
+        max_consecutive=throttling_raw.get("maxConsecutive"),
+    )
+    local = tuple(
+        LocalCommand(
+            family=str(entry["family"]),
+            cwd=entry.get("cwd"),
+            timeout_seconds=float(entry.get("timeoutSeconds", 600)),
+        )
+        for entry in raw.get("local") or []
+    )
+    time_scale = float(raw.get("timeScale", 0.01))
+    if time_scale <= 0:
+        raise ScenarioError("timeScale must be greater than 0")
+    return Scenario(
+        name=str(raw.get("name", "unnamed")),
+        time_scale=time_scale,
+        defaults=defaults,
+        rules=tuple(_rule(r, i) for i, r in enumerate(rules_raw)),
+        throttling=throttling,
+        local=local,
+    )
+
+
+def load_scenario_text(text: str) -> Scenario:
+    try:
+        return parse_scenario(yaml.safe_load(text))
+    except yaml.YAMLError as err:
+        raise ScenarioError(f"not valid YAML: {err}") from err
+
+
+def load_scenario_file(path: str) -> Scenario:
+    with open(path, encoding="utf-8") as handle:
+        return load_scenario_text(handle.read())

@@ -1,0 +1,125 @@
+"""The HTTP server: moto's app behind a thin layer of our own.
+
+The layer names each AWS call (for the call log and throttling), answers the
+control endpoint, and serialises requests with the simulation under one lock,
+moving simulated time forward before each request. A background ticker moves
+it forward between requests too, so local processes and logs progress while
+nobody is polling.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import threading
+import traceback
+from urllib.parse import parse_qs
+
+from moto.moto_server.werkzeug_app import (
+    DomainDispatcherApplication,
+    MotoRequestHandler,
+    create_backend_app,
+)
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from . import control, ecs_backend, ecs_responses, executor, service_deployments
+from .call_log import is_mutating
+from .faults import throttling_response
+from .runtime import RUNTIME
+
+TICK_SECONDS = 0.05
+_CREDENTIAL_SCOPE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([^/]+)/aws4_request")
+_RPC_V2_PATH = re.compile(r"^/service/([^/]+)/operation/([^/?]+)")
+
+
+def identify(environ: dict, body: bytes) -> tuple[str, str]:
+    """(service, operation) of an AWS request, whatever its protocol."""
+    scope = _CREDENTIAL_SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
+    service = scope.group(1) if scope else "unknown"
+    target = environ.get("HTTP_X_AMZ_TARGET")
+    if target:
+        return service, target.rsplit(".", 1)[-1]
+    path = environ.get("PATH_INFO", "")
+    rpc = _RPC_V2_PATH.match(path)
+    if rpc:
+        return service, rpc.group(2)
+    for source in (environ.get("QUERY_STRING", ""), body.decode("utf-8", "replace")):
+        action = parse_qs(source).get("Action")
+        if action:
+            return service, action[0]
+    return service, f"{environ.get('REQUEST_METHOD', 'GET')} {path}"
+
+
+class SandboxApp:
+    def __init__(self, moto_app) -> None:
+        self.moto_app = moto_app
+
+    def __call__(self, environ, start_response):
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        path = environ.get("PATH_INFO", "")
+        if path.startswith(control.PREFIX):
+            return control.handle(environ, start_response, body)
+        if not path.startswith("/moto-api"):
+            service, operation = identify(environ, body)
+            with RUNTIME.lock:
+                throttled = RUNTIME.throttler.should_throttle(operation)
+            mutating = is_mutating(operation, environ.get("REQUEST_METHOD", "POST"))
+            RUNTIME.calls.record(service, operation, mutating, throttled)
+            if throttled:
+                return throttling_response(start_response)
+        with RUNTIME.lock:
+            ecs_backend.tick_all(RUNTIME.clock.now())
+            result = self.moto_app(environ, start_response)
+            try:
+                payload = b"".join(result)
+            finally:
+                getattr(result, "close", lambda: None)()
+        return [payload]
+
+
+class Ticker(threading.Thread):
+    """Advances the simulation a few times a second; sleeps in between."""
+
+    def __init__(self) -> None:
+        super().__init__(name="sandbox-ticker", daemon=True)
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopped.wait(TICK_SECONDS):
+            try:
+                with RUNTIME.lock:
+                    ecs_backend.tick_all(RUNTIME.clock.now())
+            except Exception:  # keep time moving; the same error surfaces on the next request
+                traceback.print_exc()
+
+
+class QuietRequestHandler(MotoRequestHandler):
+    """No access log line per request (clients poll a lot); errors still print."""
+
+    def log_request(self, code: object = "-", size: object = "-") -> None:
+        pass
+
+
+def install() -> None:
+    ecs_backend.install()
+    ecs_responses.install()
+    service_deployments.install()
+
+
+def build_server(host: str, port: int) -> BaseWSGIServer:
+    install()
+    app = SandboxApp(DomainDispatcherApplication(create_backend_app))
+    return make_server(host, port, app, threaded=True, request_handler=QuietRequestHandler)
+
+
+def serve_forever(server: BaseWSGIServer) -> None:
+    ticker = Ticker()
+    ticker.start()
+    try:
+        server.serve_forever()
+    finally:
+        ticker.stopped.set()
+        executor.stop_all()
+        server.server_close()

@@ -1,0 +1,228 @@
+"""A task that lives through the Fargate lifecycle on scaled time.
+
+moto's task is RUNNING from birth and every exit code is 0. This subclass
+walks PROVISIONING → PENDING → RUNNING → STOPPING → DEPROVISIONING → STOPPED
+as the scenario plans it (or as a real local process decides), fills in the
+timestamps, stop codes and per-container exit codes that DescribeTasks shows,
+and writes the containers' log lines to CloudWatch Logs.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from moto.ecs.models import Task
+
+from .clock import Clock, as_datetime
+from .executor import LocalProcess, container_argv, container_env
+from .logs import MISSING_GROUP_REASON, AwslogsTarget
+from .scenario import LocalCommand, TaskPlan
+
+ESSENTIAL_EXITED = "Essential container in task exited"
+ACTIVE_PHASES = ("PROVISIONING", "PENDING", "RUNNING")
+
+
+class SandboxTask(Task):
+    def __init__(self, cluster: Any, task_definition: Any, *args: Any, **kwargs: Any) -> None:
+        super().__init__(cluster, task_definition, *args, **kwargs)
+        # ECS task ids are 32 hex digits; log stream names end with them.
+        self.id = uuid.uuid4().hex
+        self.family = task_definition.family
+        self.container_definitions = task_definition.container_definitions
+        self.cpu = task_definition.cpu
+        self.memory = task_definition.memory
+        self.launch_type = self.launch_type or "FARGATE"
+        self.platform_version = self.platform_version or "1.4.0"
+        self.platform_family = "Linux"
+        self.availability_zone = f"{self.region_name}a"
+        self.connectivity = None
+        self.health_status = "UNKNOWN"
+        self.version = 1
+        self.stop_code = None
+        self.stopped_reason = None  # moto's "" would show on running tasks
+        self.containers = [self._container(d) for d in task_definition.container_definitions]
+        self.service_name: str | None = None
+        self.deployment_id: str | None = None
+        self.plan: TaskPlan | None = None
+        self.failed = False  # stopped on its own, as the circuit breaker counts
+        self.failure_counted = False
+        self._phase = "PROVISIONING"
+        self._next_at: float | None = None
+        self._healthy_at: float | None = None
+        self._clock: Clock | None = None
+        self._local: LocalCommand | None = None
+        self._processes: dict[str, LocalProcess] = {}
+        self._logs: dict[str, AwslogsTarget] = {}
+
+    def _container(self, definition: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "containerArn": f"arn:aws:ecs:{self.region_name}:{self._account_id}:container/"
+            f"{self.cluster_name}/{uuid.uuid4()}",
+            "taskArn": "",
+            "name": definition.get("name"),
+            "image": definition.get("image"),
+            "lastStatus": "PENDING",
+            "networkInterfaces": self._network_interfaces(),
+            "healthStatus": "UNKNOWN",
+            "cpu": str(definition.get("cpu", 0)),
+            "memory": str(definition["memory"]) if definition.get("memory") else None,
+        }
+
+    def _network_interfaces(self) -> list[dict[str, str]]:
+        interfaces = []
+        for attachment in self.attachments:
+            details = {d["name"]: d["value"] for d in attachment.get("details", [])}
+            interfaces.append(
+                {"attachmentId": attachment["id"], "privateIpv4Address": details.get("privateIPv4Address")}
+            )
+        return interfaces
+
+    # moto reads and writes `last_status`; the phase is ours alone.
+    @property
+    def last_status(self) -> str:
+        return self._phase
+
+    @last_status.setter
+    def last_status(self, value: str) -> None:
+        if value == "STOPPED" and self._phase != "STOPPED":
+            self._phase = "STOPPED"
+
+    def start(self, plan: TaskPlan, clock: Clock, local: LocalCommand | None, now: float) -> None:
+        self.plan = plan
+        self._clock = clock
+        self._local = local
+        self.created_at = as_datetime(now)
+        for container in self.containers:
+            container["taskArn"] = self.task_arn
+        self._next_at = clock.after(now, plan.provision_seconds)
+
+    @property
+    def exits_by_itself(self) -> bool:
+        assert self.plan is not None
+        return self.plan.outcome == "crash" or self.service_name is None
+
+    @property
+    def is_active(self) -> bool:
+        return self.desired_status == "RUNNING" and self._phase in ACTIVE_PHASES
+
+    def is_healthy(self, now: float) -> bool:
+        """Running long enough that the scheduler trusts it (a health check passed)."""
+        running = self.is_active and self._phase == "RUNNING"
+        return running and self._healthy_at is not None and now >= self._healthy_at
+
+    def tick(self, now: float) -> None:
+        """Apply every transition due by `now`, each at its own scheduled time."""
+        if self.plan is None:
+            return
+        self._collect_local_output(now)
+        while self._next_at is not None and self._next_at <= now:
+            self._advance(self._next_at)
+
+    def _advance(self, at: float) -> None:
+        assert self.plan is not None and self._clock is not None
+        self.version += 1
+        phase = self._phase
+        if phase == "PROVISIONING":
+            self._phase = "PENDING"
+            self.pull_started_at = as_datetime(at)
+            never = self.plan.outcome == "never-starts"
+            self._next_at = None if never else self._clock.after(at, self.plan.pending_seconds)
+        elif phase == "PENDING":
+            self.pull_stopped_at = as_datetime(at)
+            self._begin_running(at)
+        elif phase == "RUNNING":
+            self._essential_exit(at, {c["name"]: self.plan.exit_code_for(c["name"]) for c in self.containers})
+        elif phase == "STOPPING":
+            self._phase = "DEPROVISIONING"
+            self._next_at = self._clock.after(at, self.plan.stopping_seconds / 2)
+        elif phase == "DEPROVISIONING":
+            self._phase = "STOPPED"
+            self.stopped_at = as_datetime(at)
+            self._next_at = None
+
+    def _begin_running(self, at: float) -> None:
+        assert self.plan is not None and self._clock is not None
+        for definition in self.container_definitions:
+            target = AwslogsTarget.for_container(definition, self.id, self._account_id, self.region_name)
+            if target is None:
+                continue
+            if not target.open():
+                self.failed = True
+                self._stop(at, "TaskFailedToStart", MISSING_GROUP_REASON, exit_codes=None)
+                return
+            self._logs[definition["name"]] = target
+        self._phase = "RUNNING"
+        self._healthy_at = self._clock.after(at, self.plan.healthy_seconds)
+        self.started_at = as_datetime(at)
+        self.connectivity = "CONNECTED"
+        self.connectivity_at = as_datetime(at)
+        for container in self.containers:
+            container["lastStatus"] = "RUNNING"
+        if self._local is not None:
+            self._start_local_processes()
+            self._next_at = None
+            return
+        for target in self._logs.values():
+            target.write(list(self.plan.logs), at)
+        exits = self.exits_by_itself
+        self._next_at = self._clock.after(at, self.plan.run_seconds) if exits else None
+
+    def _start_local_processes(self) -> None:
+        assert self._local is not None
+        overrides = {o.get("name"): o for o in (self.overrides or {}).get("containerOverrides") or []}
+        for definition in self.container_definitions:
+            override = overrides.get(definition["name"], {})
+            self._processes[definition["name"]] = LocalProcess(
+                container_argv(definition, override),
+                container_env(definition, override),
+                self._local.cwd,
+                self._local.timeout_seconds,
+            )
+
+    def _collect_local_output(self, now: float) -> None:
+        if not self._processes or self._phase != "RUNNING":
+            return
+        for name, process in self._processes.items():
+            finished = process.finished
+            lines = process.take_lines()
+            if process.error:
+                lines.append(process.error)
+            if name in self._logs:
+                self._logs[name].write(lines, now)
+            if finished:
+                codes = {}
+                for other_name, other in self._processes.items():
+                    if other is not process:
+                        other.stop()
+                    codes[other_name] = other.returncode if other.finished else 137
+                self._essential_exit(now, codes)
+                return
+
+    def _essential_exit(self, at: float, exit_codes: dict[str, int]) -> None:
+        # For a service every exit is a failed task; a one-off task is meant to end.
+        self.failed = self.service_name is not None
+        self._stop(at, "EssentialContainerExited", ESSENTIAL_EXITED, exit_codes)
+
+    def request_stop(self, at: float, stop_code: str, reason: str) -> None:
+        """Someone (a user or the service scheduler) stops the task."""
+        if self._phase in ACTIVE_PHASES:
+            running = {c["name"]: 0 for c in self.containers if c["lastStatus"] == "RUNNING"}
+            for process in self._processes.values():
+                process.stop()
+            self._stop(at, stop_code, reason, running or None)
+        self.desired_status = "STOPPED"
+
+    def _stop(self, at: float, stop_code: str, reason: str, exit_codes: dict[str, int] | None) -> None:
+        assert self._clock is not None and self.plan is not None
+        self.desired_status = "STOPPED"
+        self.stop_code = stop_code
+        self.stopped_reason = reason
+        self.stopping_at = as_datetime(at)
+        self.execution_stopped_at = as_datetime(at)
+        for container in self.containers:
+            container["lastStatus"] = "STOPPED"
+            if exit_codes is not None and container["name"] in exit_codes:
+                container["exitCode"] = exit_codes[container["name"]]
+        self._phase = "STOPPING"
+        self._next_at = self._clock.after(at, self.plan.stopping_seconds / 2)

@@ -1,0 +1,85 @@
+//! The one place the AWS SDK is configured. Every client is made from the
+//! [`SdkConfig`] built here, so region, endpoint, retries and timeouts never
+//! differ between the ECS and CloudWatch Logs calls of one run.
+
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+
+/// How long to wait for a TCP connection; a sandbox or endpoint that is not
+/// there should fail in seconds, not minutes.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// One attempt of one call, and one call with all its retries. ECS answers
+/// in well under a second; these only stop a hung connection.
+const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(20);
+const OPERATION_TIMEOUT: Duration = Duration::from_secs(90);
+/// Adaptive retry backs off on throttling and rate-limits the client itself;
+/// parallel rollouts hammer DescribeServices, so give it room to recover.
+const MAX_ATTEMPTS: u32 = 8;
+
+/// The clients one run uses.
+#[derive(Debug, Clone)]
+pub struct Clients {
+    pub ecs: aws_sdk_ecs::Client,
+    pub logs: aws_sdk_cloudwatchlogs::Client,
+}
+
+impl Clients {
+    pub fn from_config(config: &SdkConfig) -> Self {
+        Clients {
+            ecs: aws_sdk_ecs::Client::new(config),
+            logs: aws_sdk_cloudwatchlogs::Client::new(config),
+        }
+    }
+}
+
+/// Builds the shared configuration: the standard credential chain, the
+/// contract's region, and `AWS_ENDPOINT_URL` (and `AWS_ENDPOINT_URL_ECS`
+/// and friends) as aws-config itself resolves them — it reads them from the
+/// environment and the shared config file, so nothing here overrides that.
+pub async fn sdk_config(region: &str) -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        // The contract names the region the stack lives in; an AWS_REGION
+        // pointing elsewhere would only find nothing there.
+        .region(Region::new(region.to_owned()))
+        .retry_config(retry_config())
+        .timeout_config(timeout_config())
+        .load()
+        .await
+}
+
+pub fn retry_config() -> RetryConfig {
+    RetryConfig::adaptive().with_max_attempts(MAX_ATTEMPTS)
+}
+
+pub fn timeout_config() -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+        .operation_timeout(OPERATION_TIMEOUT)
+        .build()
+}
+
+/// The endpoint the clients will talk to, for the log line at start.
+pub fn endpoint_of(config: &SdkConfig) -> String {
+    config
+        .endpoint_url()
+        .map_or_else(|| "the AWS default endpoints".to_owned(), str::to_owned)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_are_adaptive_and_bounded() {
+        let retry = retry_config();
+        assert_eq!(retry.mode(), aws_config::retry::RetryMode::Adaptive);
+        assert_eq!(retry.max_attempts(), MAX_ATTEMPTS);
+        let timeouts = timeout_config();
+        assert_eq!(timeouts.connect_timeout(), Some(CONNECT_TIMEOUT));
+        assert_eq!(timeouts.operation_timeout(), Some(OPERATION_TIMEOUT));
+    }
+}

@@ -1,0 +1,197 @@
+//! `stackpilot update <env>` and `stackpilot deploy <env>`: parse and check
+//! everything, then hand the run to [`crate::ecs::update`] on a small tokio
+//! runtime, then publish its report.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use crate::cli::{OutputArgs, StackArgs, UpdateArgs};
+use crate::commands::{infra, stack, Context};
+use crate::contract::{Contract, ImageTag};
+use crate::ecs::pacing::Pacing;
+use crate::ecs::update::{UpdateOptions, UpdateRequest};
+use crate::names::{EnvName, Layer};
+use crate::progress::Progress;
+use crate::report::sink::SummarySink;
+use crate::report::update::{UpdateOutcome, UpdateReport};
+use crate::report::SUMMARY_LIMIT;
+use crate::{aws, Error, Exit};
+
+/// Which image kind of the contract each flag sets.
+const BACKEND: &str = "backend";
+const FRONTEND: &str = "frontend";
+
+pub(crate) fn update(ctx: &Context, args: UpdateArgs) -> Result<Exit, Error> {
+    let (env, tags) = parse(&args)?;
+    let contract = resolve_contract(ctx, &args, &env)?;
+    let sink = ctx.sink(args.output.summary.clone(), args.output.json);
+    execute(ctx, &args, env, tags, contract, sink)
+}
+
+/// `up app <env>`, then the update. A failed or previewed-only `up` stops
+/// before any ECS call.
+pub(crate) fn deploy(ctx: &Context, args: UpdateArgs) -> Result<Exit, Error> {
+    let (env, tags) = parse(&args)?;
+    if args.contract.is_some() {
+        return Err(Error::Refused(
+            "deploy reads the contract from the app stack it applies; use `update --contract` for a contract file".into(),
+        ));
+    }
+    let up_args = StackArgs {
+        layer: Layer::App,
+        env: env.to_string(),
+        output: OutputArgs {
+            summary: args.output.summary.clone(),
+            // One JSON object on stdout: the update's.
+            json: false,
+        },
+    };
+    let applied = infra::up(ctx, up_args, args.dry_run, true)?;
+    if applied != Exit::Success {
+        return Ok(applied);
+    }
+    let contract = resolve_contract(ctx, &args, &env)?;
+    // The stack's summary is already in the file: the update's goes after
+    // it, as if the file were the step summary.
+    let sink = match args.output.summary.clone() {
+        Some(path) => SummarySink::resolve(None, Some(path), args.output.json),
+        None => ctx.sink(None, args.output.json),
+    };
+    execute(ctx, &args, env, tags, contract, sink)
+}
+
+fn parse(args: &UpdateArgs) -> Result<(EnvName, BTreeMap<String, ImageTag>), Error> {
+    let env: EnvName = args.env.parse()?;
+    let mut tags = BTreeMap::new();
+    if let Some(tag) = &args.backend {
+        tags.insert(BACKEND.to_owned(), tag.parse::<ImageTag>()?);
+    }
+    if let Some(tag) = &args.frontend {
+        tags.insert(FRONTEND.to_owned(), tag.parse::<ImageTag>()?);
+    }
+    if !args.poll_interval.is_finite() || args.poll_interval <= 0.0 {
+        return Err(Error::Refused("--poll-interval must be a positive number of seconds".into()));
+    }
+    Ok((env, tags))
+}
+
+fn resolve_contract(ctx: &Context, args: &UpdateArgs, env: &EnvName) -> Result<Contract, Error> {
+    let contract = match &args.contract {
+        Some(path) => Contract::from_file(path)?,
+        None => {
+            let stack = stack::prepare(ctx, Layer::App, env.as_str())?;
+            stack.select_or_create()?;
+            Contract::from_stack_outputs(&stack.outputs()?, env.as_str())?
+        }
+    };
+    for kind in [BACKEND, FRONTEND] {
+        let asked = if kind == BACKEND { &args.backend } else { &args.frontend };
+        if asked.is_some() && !contract.images.contains_key(kind) {
+            return Err(Error::Refused(format!(
+                "--{kind} was given, but the deploy contract has no `{kind}` image; its images are: {}",
+                contract.images.keys().cloned().collect::<Vec<_>>().join(", ")
+            )));
+        }
+    }
+    Ok(contract)
+}
+
+fn execute(
+    ctx: &Context,
+    args: &UpdateArgs,
+    env: EnvName,
+    tags: BTreeMap<String, ImageTag>,
+    contract: Contract,
+    mut sink: SummarySink,
+) -> Result<Exit, Error> {
+    let min = Duration::from_secs_f64(args.poll_interval);
+    let request = UpdateRequest {
+        env: env.to_string(),
+        options: UpdateOptions {
+            dry_run: args.dry_run,
+            rollback: !args.no_rollback,
+            force: args.force,
+            timeout: Duration::from_secs(args.timeout),
+            no_progress: Duration::from_secs(args.no_progress_timeout),
+            failed_tasks_threshold: args.failed_tasks_threshold,
+            pacing: Pacing {
+                min,
+                max: Duration::from_secs(15).max(min),
+                ..Pacing::default()
+            },
+        },
+        contract,
+        tags,
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|source| Error::Setup {
+            what: "the async runtime",
+            source,
+        })?;
+    let label = format!(
+        "{} `{}` in cluster `{}`",
+        if args.dry_run { "planning the update of" } else { "updating" },
+        env,
+        request.contract.cluster
+    );
+    let progress = Progress::start(ctx.progress, &label);
+    let on_state = |name: &str, state: &str| progress.line(&format!("{name}: {state}"));
+    let result = runtime.block_on(async {
+        let config = aws::sdk_config(&request.contract.region).await;
+        tracing::debug!("AWS endpoint: {}", aws::endpoint_of(&config));
+        let clients = aws::Clients::from_config(&config);
+        crate::ecs::update::run(&clients, &request, &on_state).await
+    });
+    let report = match result {
+        Ok(report) => report,
+        Err(err) => {
+            progress.finish("stopped");
+            return Err(err.into());
+        }
+    };
+    progress.finish(outcome_word(report.outcome));
+    publish(&report, &mut sink, args.output.json)?;
+    sink.finish();
+    Ok(exit_of(&report))
+}
+
+fn publish(report: &UpdateReport, sink: &mut SummarySink, json: bool) -> Result<(), Error> {
+    sink.write(&report.markdown(SUMMARY_LIMIT))?;
+    if json {
+        match serde_json::to_string_pretty(report) {
+            Ok(text) => println!("{text}"),
+            Err(e) => tracing::error!("could not serialise the report: {e}"),
+        }
+    }
+    if let Some(message) = &report.message {
+        match report.outcome {
+            UpdateOutcome::Succeeded | UpdateOutcome::NothingToDo | UpdateOutcome::Planned => tracing::info!("{message}"),
+            _ => tracing::error!("{message}"),
+        }
+    }
+    Ok(())
+}
+
+fn outcome_word(outcome: UpdateOutcome) -> &'static str {
+    match outcome {
+        UpdateOutcome::Succeeded => "updated",
+        UpdateOutcome::NothingToDo => "already up to date",
+        UpdateOutcome::Planned => "planned",
+        UpdateOutcome::Failed => "failed",
+        UpdateOutcome::RolledBack => "failed and rolled back",
+        UpdateOutcome::TimedOut => "timed out",
+        UpdateOutcome::Interrupted => "interrupted",
+    }
+}
+
+pub(crate) fn exit_of(report: &UpdateReport) -> Exit {
+    match report.outcome {
+        UpdateOutcome::Succeeded | UpdateOutcome::NothingToDo | UpdateOutcome::Planned => Exit::Success,
+        UpdateOutcome::Failed => Exit::Failed,
+        UpdateOutcome::RolledBack => Exit::RolledBack,
+        UpdateOutcome::TimedOut => Exit::TimedOut,
+        UpdateOutcome::Interrupted => Exit::Interrupted,
+    }
+}

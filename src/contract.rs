@@ -1,0 +1,315 @@
+//! The deploy contract (DESIGN.md): the names the app stack exports for
+//! `stackpilot update`, and the image tags a run asks for. Both are parsed
+//! and checked here, before the first API call, so that a typo fails with
+//! exit 2 instead of half an update.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ContractError {
+    #[error("could not read the deploy contract {}", .path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the deploy contract from {origin} is not the shape DESIGN.md describes")]
+    Shape {
+        origin: String,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("the app stack has no `deploy` output; run `stackpilot up app <env>` first, or pass --contract <file>")]
+    MissingOutput,
+    #[error("the deploy contract from {origin} is not usable: {}; fix the app stack's `deploy` output (or the --contract file)", .problems.join("; "))]
+    Invalid { origin: String, problems: Vec<String> },
+}
+
+/// `{"subnets": [...], "securityGroups": [...], "assignPublicIp": false}`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Network {
+    pub subnets: Vec<String>,
+    pub security_groups: Vec<String>,
+    pub assign_public_ip: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Migration {
+    pub task_family: String,
+    pub container: String,
+    /// A key of [`Contract::images`].
+    pub image: String,
+    pub command: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Service {
+    /// The short name people use (`gunicorn`).
+    pub name: String,
+    /// The ECS service name (`alpha-gunicorn`).
+    pub service: String,
+    pub task_family: String,
+    pub container: String,
+    /// A key of [`Contract::images`].
+    pub image: String,
+    /// Applied only to a service still at 0 (fresh from the IaC); after
+    /// that, autoscaling owns the count.
+    pub desired_count: i32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Contract {
+    pub region: String,
+    pub cluster: String,
+    pub network: Network,
+    /// Image kind (`backend`, `frontend`) → repository URI without a tag.
+    pub images: BTreeMap<String, String>,
+    pub database: String,
+    pub migration: Migration,
+    pub services: Vec<Service>,
+}
+
+impl Contract {
+    /// Reads a `--contract <file>`.
+    pub fn from_file(path: &Path) -> Result<Self, ContractError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ContractError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::parse(&text, &path.display().to_string())
+    }
+
+    /// Reads the `deploy` entry of `pulumi stack output --json`.
+    pub fn from_stack_outputs(outputs: &BTreeMap<String, serde_json::Value>, env: &str) -> Result<Self, ContractError> {
+        let value = outputs.get("deploy").ok_or(ContractError::MissingOutput)?;
+        let origin = format!("the app stack `{env}`");
+        // Pulumi prints a structured output as JSON, but a program that
+        // exported `JSON.stringify(...)` gives a string holding it.
+        let contract: Contract = match value {
+            serde_json::Value::String(text) => serde_json::from_str(text),
+            other => serde_json::from_value(other.clone()),
+        }
+        .map_err(|source| ContractError::Shape {
+            origin: origin.clone(),
+            source,
+        })?;
+        contract.validated(&origin)
+    }
+
+    pub fn parse(text: &str, origin: &str) -> Result<Self, ContractError> {
+        let contract: Contract = serde_json::from_str(text).map_err(|source| ContractError::Shape {
+            origin: origin.to_owned(),
+            source,
+        })?;
+        contract.validated(origin)
+    }
+
+    fn validated(self, origin: &str) -> Result<Self, ContractError> {
+        let problems = self.problems();
+        if problems.is_empty() {
+            Ok(self)
+        } else {
+            Err(ContractError::Invalid {
+                origin: origin.to_owned(),
+                problems,
+            })
+        }
+    }
+
+    /// Every problem at once, so one edit fixes them all.
+    pub fn problems(&self) -> Vec<String> {
+        let mut required: Vec<(String, &str)> = vec![
+            ("region".into(), &self.region),
+            ("cluster".into(), &self.cluster),
+            ("database".into(), &self.database),
+            ("migration.taskFamily".into(), &self.migration.task_family),
+            ("migration.container".into(), &self.migration.container),
+        ];
+        for (i, s) in self.services.iter().enumerate() {
+            required.push((format!("services[{i}].name"), &s.name));
+            required.push((format!("services[{i}].service"), &s.service));
+            required.push((format!("services[{i}].taskFamily"), &s.task_family));
+            required.push((format!("services[{i}].container"), &s.container));
+        }
+        for (kind, repo) in &self.images {
+            required.push((format!("images.{kind}"), repo));
+        }
+        let mut problems: Vec<String> = required
+            .iter()
+            .filter(|(_, value)| value.trim().is_empty())
+            .map(|(what, _)| format!("{what} is empty"))
+            .collect();
+        for (kind, repo) in &self.images {
+            if repo.contains('@') || repo.rsplit('/').next().is_some_and(|last| last.contains(':')) {
+                problems.push(format!("images.{kind} `{repo}` must be a repository without a tag or digest"));
+            }
+        }
+        if self.network.subnets.is_empty() {
+            problems.push("network.subnets is empty: the migration task needs a subnet".into());
+        }
+        if self.migration.command.is_empty() {
+            problems.push("migration.command is empty".into());
+        }
+        if self.services.is_empty() {
+            problems.push("services is empty".into());
+        }
+        let mut refs = vec![("migration.image".to_owned(), &self.migration.image)];
+        refs.extend(self.services.iter().enumerate().map(|(i, s)| (format!("services[{i}].image"), &s.image)));
+        for (path, kind) in refs {
+            if !self.images.contains_key(kind.as_str()) {
+                let known: Vec<&str> = self.images.keys().map(String::as_str).collect();
+                problems.push(format!("{path} names image `{kind}`, which is not in images ({})", known.join(", ")));
+            }
+        }
+        for (what, names) in [
+            ("services[].name", self.services.iter().map(|s| &s.name).collect::<Vec<_>>()),
+            ("services[].service", self.services.iter().map(|s| &s.service).collect()),
+        ] {
+            let mut seen = BTreeSet::new();
+            for name in names {
+                if !seen.insert(name) {
+                    problems.push(format!("{what} `{name}` appears twice"));
+                }
+            }
+        }
+        // Two services sharing a family would race to register revisions.
+        let mut families = BTreeSet::from([&self.migration.task_family]);
+        for s in &self.services {
+            if !families.insert(&s.task_family) {
+                problems.push(format!("taskFamily `{}` is used twice", s.task_family));
+            }
+        }
+        for s in &self.services {
+            if s.desired_count < 0 {
+                problems.push(format!("services `{}` has a negative desiredCount", s.name));
+            }
+        }
+        problems
+    }
+}
+
+/// A Docker image tag: `[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct ImageTag(String);
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("image tag `{tag}` is not valid: {reason}; a Docker tag is 1 to 128 of A-Z a-z 0-9 _ . - and does not start with . or -")]
+pub struct ImageTagError {
+    tag: String,
+    reason: &'static str,
+}
+
+impl FromStr for ImageTag {
+    type Err = ImageTagError;
+
+    fn from_str(raw: &str) -> Result<Self, Self::Err> {
+        let bad = |reason| ImageTagError {
+            tag: raw.escape_debug().to_string(),
+            reason,
+        };
+        let first = raw.chars().next().ok_or_else(|| bad("it is empty"))?;
+        if raw.len() > 128 {
+            return Err(bad("it is longer than 128 characters"));
+        }
+        if !(first.is_ascii_alphanumeric() || first == '_') {
+            return Err(bad("it must start with a letter, digit or _"));
+        }
+        if !raw.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')) {
+            return Err(bad("it contains a character other than A-Z a-z 0-9 _ . -"));
+        }
+        Ok(ImageTag(raw.to_owned()))
+    }
+}
+
+impl ImageTag {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ImageTag {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) const SAMPLE: &str = r#"{
+      "region": "us-east-1", "cluster": "alpha-cluster",
+      "network": {"subnets": ["subnet-1"], "securityGroups": ["sg-1"], "assignPublicIp": false},
+      "images": {"backend": "1.dkr.ecr.us-east-1.amazonaws.com/acme-backend",
+                 "frontend": "1.dkr.ecr.us-east-1.amazonaws.com/acme-frontend"},
+      "database": "alpha-db",
+      "migration": {"taskFamily": "alpha-backend_update", "container": "backend_update",
+                    "image": "backend", "command": ["python", "manage.py", "pre_update"]},
+      "services": [
+        {"name": "gunicorn", "service": "alpha-gunicorn", "taskFamily": "alpha-gunicorn",
+         "container": "gunicorn", "image": "backend", "desiredCount": 1},
+        {"name": "web-ui", "service": "alpha-web-ui", "taskFamily": "alpha-web-ui",
+         "container": "web-ui", "image": "frontend", "desiredCount": 1}
+      ]}"#;
+
+    #[test]
+    fn the_design_md_shape_parses() {
+        let c = Contract::parse(SAMPLE, "test").unwrap();
+        assert_eq!(c.cluster, "alpha-cluster");
+        assert_eq!(c.services[1].image, "frontend");
+    }
+
+    #[test]
+    fn every_problem_is_named_at_once() {
+        let bad = SAMPLE
+            .replace(r#""cluster": "alpha-cluster""#, r#""cluster": """#)
+            .replace(r#""image": "frontend""#, r#""image": "front""#)
+            .replace(r#""service": "alpha-web-ui""#, r#""service": "alpha-gunicorn""#)
+            .replace(r#""taskFamily": "alpha-web-ui""#, r#""taskFamily": "alpha-gunicorn""#);
+        let err = Contract::parse(&bad, "test").unwrap_err().to_string();
+        for part in [
+            "cluster is empty",
+            "names image `front`",
+            "services[].service `alpha-gunicorn` appears twice",
+            "taskFamily `alpha-gunicorn` is used twice",
+        ] {
+            assert!(err.contains(part), "{part} missing from {err}");
+        }
+    }
+
+    #[test]
+    fn unknown_fields_are_refused_so_typos_surface() {
+        let bad = SAMPLE.replace("\"database\"", "\"databse\"");
+        assert!(matches!(Contract::parse(&bad, "t"), Err(ContractError::Shape { .. })));
+    }
+
+    #[test]
+    fn a_stringified_output_is_accepted() {
+        let outputs = BTreeMap::from([("deploy".to_owned(), serde_json::Value::String(SAMPLE.into()))]);
+        assert!(Contract::from_stack_outputs(&outputs, "alpha").is_ok());
+        assert!(matches!(
+            Contract::from_stack_outputs(&BTreeMap::new(), "alpha"),
+            Err(ContractError::MissingOutput)
+        ));
+    }
+
+    #[test]
+    fn tags_follow_the_docker_grammar() {
+        for ok in ["v1.2.3", "latest", "_x", "a".repeat(128).as_str(), "sha-0f3c_1"] {
+            assert!(ok.parse::<ImageTag>().is_ok(), "{ok}");
+        }
+        for bad in ["", ".v1", "-v1", "v1:2", "a/b", "v 1", "é", &"a".repeat(129)] {
+            assert!(bad.parse::<ImageTag>().is_err(), "{bad}");
+        }
+    }
+}

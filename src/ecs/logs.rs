@@ -1,0 +1,126 @@
+//! What a failed container wrote: the tail of its awslogs stream. Missing
+//! logs never fail a run; the reason they are missing goes in the report.
+
+use aws_sdk_ecs::types::{ContainerDefinition, LogDriver};
+use serde::Serialize;
+
+/// Lines kept per failed container.
+pub const TAIL_LINES: i32 = 50;
+
+/// Where awslogs puts one container's output of one task.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LogLocation {
+    pub group: String,
+    pub stream: String,
+}
+
+/// awslogs names the stream `<prefix>/<container>/<task id>`.
+pub fn location(container: &ContainerDefinition, task_id: &str) -> Option<LogLocation> {
+    let config = container.log_configuration()?;
+    if config.log_driver() != &LogDriver::Awslogs {
+        return None;
+    }
+    let options = config.options()?;
+    let group = options.get("awslogs-group")?;
+    let prefix = options.get("awslogs-stream-prefix")?;
+    Some(LogLocation {
+        group: group.clone(),
+        stream: format!("{prefix}/{}/{task_id}", container.name()?),
+    })
+}
+
+/// The tail of a log stream, or why there is none.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LogTail {
+    pub location: Option<LogLocation>,
+    pub lines: Vec<String>,
+    /// Set when the lines could not be read.
+    pub unavailable: Option<String>,
+}
+
+pub async fn tail(logs: &aws_sdk_cloudwatchlogs::Client, container: &ContainerDefinition, task_id: &str) -> LogTail {
+    let Some(location) = location(container, task_id) else {
+        return LogTail {
+            location: None,
+            lines: Vec::new(),
+            unavailable: Some("the container does not log with awslogs and a stream prefix".into()),
+        };
+    };
+    let result = logs
+        .get_log_events()
+        .log_group_name(&location.group)
+        .log_stream_name(&location.stream)
+        .limit(TAIL_LINES)
+        .start_from_head(false)
+        .send()
+        .await;
+    match result {
+        Ok(out) => LogTail {
+            lines: out
+                .events
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|e| e.message)
+                .collect(),
+            location: Some(location),
+            unavailable: None,
+        },
+        Err(err) => {
+            let why = match err.as_service_error() {
+                Some(e) if e.is_resource_not_found_exception() => "the log stream does not exist (the container never started?)".to_owned(),
+                _ => format!("could not read it: {}", aws_sdk_cloudwatchlogs::error::DisplayErrorContext(&err)),
+            };
+            tracing::warn!("logs of {}/{}: {why}", location.group, location.stream);
+            LogTail {
+                location: Some(location),
+                lines: Vec::new(),
+                unavailable: Some(why),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ecs::testing;
+    use aws_sdk_cloudwatchlogs::operation::get_log_events::{GetLogEventsError, GetLogEventsOutput};
+    use aws_sdk_cloudwatchlogs::types::error::ResourceNotFoundException;
+    use aws_sdk_cloudwatchlogs::types::OutputLogEvent;
+    use aws_sdk_cloudwatchlogs::Client;
+    use aws_smithy_mocks::{mock, mock_client};
+
+    #[test]
+    fn the_stream_follows_the_awslogs_naming() {
+        let c = testing::container("gunicorn", "r:v1");
+        let loc = location(&c, "0123abcd").unwrap();
+        assert_eq!(loc.group, "/ecs/gunicorn");
+        assert_eq!(loc.stream, "ecs/gunicorn/0123abcd");
+    }
+
+    #[tokio::test]
+    async fn the_tail_reads_the_newest_fifty_lines() {
+        let rule = mock!(Client::get_log_events)
+            .match_requests(|r| r.limit() == Some(50) && r.start_from_head() == Some(false))
+            .then_output(|| {
+                GetLogEventsOutput::builder()
+                    .events(OutputLogEvent::builder().message("Traceback").build())
+                    .events(OutputLogEvent::builder().message("boom").build())
+                    .build()
+            });
+        let logs = mock_client!(aws_sdk_cloudwatchlogs, [&rule]);
+        let got = tail(&logs, &testing::container("gunicorn", "r:v1"), "t1").await;
+        assert_eq!(got.lines, ["Traceback", "boom"]);
+    }
+
+    #[tokio::test]
+    async fn a_missing_stream_is_reported_not_fatal() {
+        let rule = mock!(Client::get_log_events).then_error(|| {
+            GetLogEventsError::ResourceNotFoundException(ResourceNotFoundException::builder().build())
+        });
+        let logs = mock_client!(aws_sdk_cloudwatchlogs, [&rule]);
+        let got = tail(&logs, &testing::container("gunicorn", "r:v1"), "t1").await;
+        assert!(got.lines.is_empty());
+        assert!(got.unavailable.unwrap().contains("does not exist"));
+    }
+}

@@ -1,0 +1,381 @@
+//! The migration gate: one `RunTask` of the migration family that must stop
+//! with every essential container at exit 0 before any service is touched.
+
+use std::time::Duration;
+
+use aws_sdk_ecs::types::{
+    AssignPublicIp, AwsVpcConfiguration, ContainerOverride, KeyValuePair, LaunchType, NetworkConfiguration, Task,
+    TaskOverride,
+};
+use tokio::time::Instant;
+
+use super::pacing::{self, Pacer, Pacing, Wake};
+use super::taskdef::Described;
+use super::{arn_tail, EcsError};
+use crate::aws::Clients;
+use crate::contract::Network;
+use crate::report::update::{MigrationReport, StepResult, TaskFailure};
+
+/// The environment variable that names the database the task creates when
+/// missing (the app stack's task definitions use the same name).
+pub const DATABASE_VARIABLE: &str = "DATABASE_NAME";
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct MigrationTask<'a> {
+    pub cluster: &'a str,
+    pub network: &'a Network,
+    pub revision: &'a Described,
+    pub container: &'a str,
+    pub command: &'a [String],
+    pub database: &'a str,
+    pub started_by: &'a str,
+    /// Same token on every attempt of this run's RunTask, so an SDK retry
+    /// after a lost response cannot start a second migration.
+    pub client_token: &'a str,
+}
+
+/// How long to wait.
+#[derive(Debug, Clone, Copy)]
+pub struct GateLimits {
+    pub deadline: Instant,
+    /// A task that has not reached RUNNING after this long will not.
+    pub start_timeout: Duration,
+    pub pacing: Pacing,
+}
+
+pub struct MigrationGate<'a> {
+    clients: &'a Clients,
+}
+
+impl<'a> MigrationGate<'a> {
+    pub fn new(clients: &'a Clients) -> Self {
+        MigrationGate { clients }
+    }
+
+    /// Runs the task and waits for it. `Err` only when ECS could not be
+    /// asked; a failed migration is a report with `result: Failed`.
+    pub async fn run(&self, task: &MigrationTask<'_>, limits: GateLimits) -> Result<MigrationReport, EcsError> {
+        let started = Instant::now();
+        let mut report = MigrationReport {
+            family: task.revision.family.clone(),
+            revision: Some(task.revision.revision),
+            command: task.command.to_vec(),
+            database: task.database.to_owned(),
+            task_id: None,
+            result: StepResult::InProgress,
+            reason: None,
+            failure: None,
+            duration_secs: 0.0,
+        };
+        let out = self
+            .clients
+            .ecs
+            .run_task()
+            .cluster(task.cluster)
+            .task_definition(&task.revision.arn)
+            .launch_type(LaunchType::Fargate)
+            .count(1)
+            .started_by(task.started_by)
+            .client_token(task.client_token)
+            .network_configuration(network_configuration(task.network)?)
+            .overrides(
+                TaskOverride::builder()
+                    .container_overrides(
+                        ContainerOverride::builder()
+                            .name(task.container)
+                            .set_command(Some(task.command.to_vec()))
+                            .environment(KeyValuePair::builder().name(DATABASE_VARIABLE).value(task.database).build())
+                            .build(),
+                    )
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(EcsError::RunTask)?;
+        let task_arn = out.tasks().first().and_then(|t| t.task_arn()).map(str::to_owned);
+        let Some(task_arn) = task_arn else {
+            let reasons: Vec<String> = out
+                .failures()
+                .iter()
+                .map(|f| {
+                    let mut r = f.reason().unwrap_or("unknown reason").to_owned();
+                    if let Some(d) = f.detail() {
+                        r.push_str(&format!(" ({d})"));
+                    }
+                    r
+                })
+                .collect();
+            report.result = StepResult::Failed;
+            report.reason = Some(format!("the task could not be started: {}", reasons.join("; ")));
+            report.duration_secs = started.elapsed().as_secs_f64();
+            return Ok(report);
+        };
+        let task_id = arn_tail(&task_arn).to_owned();
+        report.task_id = Some(task_id.clone());
+        tracing::info!("migration task {task_id} started");
+
+        let mut pacer = Pacer::new(limits.pacing);
+        let mut last_status = String::new();
+        let mut last_change = Instant::now();
+        let mut reached_running = false;
+        loop {
+            let described = self
+                .clients
+                .ecs
+                .describe_tasks()
+                .cluster(task.cluster)
+                .tasks(&task_arn)
+                .send()
+                .await
+                .map_err(EcsError::DescribeTasks)?;
+            let current = described.tasks().first();
+            let status = current.and_then(|t| t.last_status()).unwrap_or("MISSING").to_owned();
+            let changed = status != last_status;
+            if changed {
+                tracing::info!("migration task {task_id}: {status}");
+                last_status = status.clone();
+                last_change = Instant::now();
+            }
+            if matches!(status.as_str(), "RUNNING" | "DEACTIVATING" | "STOPPING" | "DEPROVISIONING" | "STOPPED") {
+                reached_running = true;
+            }
+            if let Some(t) = current.filter(|t| t.last_status() == Some("STOPPED")) {
+                match essential_failure(t, task.revision) {
+                    None => report.result = StepResult::Succeeded,
+                    Some(mut failure) => {
+                        failure.log = self.log_of(task.revision, failure.container.as_deref(), &task_id).await;
+                        report.result = StepResult::Failed;
+                        report.reason = Some(describe_failure(&failure));
+                        report.failure = Some(failure);
+                    }
+                }
+                break;
+            }
+            if !reached_running && last_change.elapsed() >= limits.start_timeout {
+                report.result = StepResult::Failed;
+                report.reason = Some(format!(
+                    "the task did not start: still {status} after {} s",
+                    limits.start_timeout.as_secs()
+                ));
+                report.failure = Some(TaskFailure {
+                    task_id: task_id.clone(),
+                    container: Some(task.container.to_owned()),
+                    exit_code: None,
+                    stop_code: None,
+                    stopped_reason: current.and_then(|t| t.stopped_reason()).map(str::to_owned),
+                    log: self.log_of(task.revision, Some(task.container), &task_id).await,
+                });
+                break;
+            }
+            if Instant::now() >= limits.deadline {
+                report.result = StepResult::TimedOut;
+                report.reason = Some(format!("the deadline passed while the task was {status}"));
+                break;
+            }
+            if pacing::sleep(pacer.next(changed), limits.deadline).await == Wake::Interrupted {
+                report.result = StepResult::Interrupted;
+                report.reason = Some(format!("interrupted while the task was {status}; it keeps running in ECS"));
+                break;
+            }
+        }
+        report.duration_secs = started.elapsed().as_secs_f64();
+        Ok(report)
+    }
+
+    async fn log_of(&self, revision: &Described, container: Option<&str>, task_id: &str) -> Option<crate::ecs::logs::LogTail> {
+        let definition = revision.container(container?).ok()?;
+        Some(super::logs::tail(&self.clients.logs, definition, task_id).await)
+    }
+}
+
+/// Fails only without subnets, which the contract check already refuses.
+pub fn network_configuration(network: &Network) -> Result<NetworkConfiguration, EcsError> {
+    Ok(NetworkConfiguration::builder()
+        .awsvpc_configuration(
+            AwsVpcConfiguration::builder()
+                .set_subnets(Some(network.subnets.clone()))
+                .set_security_groups(Some(network.security_groups.clone()))
+                .assign_public_ip(if network.assign_public_ip {
+                    AssignPublicIp::Enabled
+                } else {
+                    AssignPublicIp::Disabled
+                })
+                .build()
+                .map_err(|source| EcsError::Request {
+                    what: "the migration task's network configuration",
+                    source,
+                })?,
+        )
+        .build())
+}
+
+/// The first essential container of a STOPPED task that did not exit 0,
+/// or `None` when the task passed.
+pub fn essential_failure(task: &Task, revision: &Described) -> Option<TaskFailure> {
+    let essential = revision.essential_containers();
+    let failure = |container: Option<String>, exit_code: Option<i32>| TaskFailure {
+        task_id: task.task_arn().map(arn_tail).unwrap_or_default().to_owned(),
+        container,
+        exit_code,
+        stop_code: task.stop_code().map(|c| c.as_str().to_owned()),
+        stopped_reason: task.stopped_reason().map(str::to_owned),
+        log: None,
+    };
+    for name in &essential {
+        let container = task.containers().iter().find(|c| c.name() == Some(name.as_str()));
+        match container.and_then(|c| c.exit_code()) {
+            Some(0) => {}
+            // No exit code: the container never ran (image pull, secrets, ENI…).
+            other => return Some(failure(Some(name.clone()), other)),
+        }
+    }
+    None
+}
+
+pub fn describe_failure(f: &TaskFailure) -> String {
+    let mut s = match (&f.container, f.exit_code) {
+        (Some(c), Some(code)) => format!("container `{c}` exited with {code}"),
+        (Some(c), None) => format!("container `{c}` did not run"),
+        _ => "the task stopped".to_owned(),
+    };
+    if let Some(reason) = &f.stopped_reason {
+        s.push_str(&format!(" ({reason})"));
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ecs::testing;
+    use aws_sdk_ecs::operation::describe_tasks::DescribeTasksOutput;
+    use aws_sdk_ecs::operation::run_task::RunTaskOutput;
+    use aws_sdk_ecs::types::Failure;
+    use aws_sdk_ecs::Client;
+    use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
+
+    fn network() -> Network {
+        Network {
+            subnets: vec!["subnet-1".into()],
+            security_groups: vec!["sg-1".into()],
+            assign_public_ip: false,
+        }
+    }
+
+    fn limits() -> GateLimits {
+        GateLimits {
+            deadline: Instant::now() + Duration::from_secs(1800),
+            start_timeout: Duration::from_secs(300),
+            pacing: Pacing::default(),
+        }
+    }
+
+    fn started() -> Rule {
+        mock!(Client::run_task)
+            .match_requests(|r| {
+                let overrides = &r.overrides().unwrap().container_overrides()[0];
+                r.client_token() == Some("token-1")
+                    && r.started_by() == Some("stackpilot-alpha")
+                    && r.launch_type() == Some(&LaunchType::Fargate)
+                    && overrides.command() == ["python", "manage.py", "pre_update"]
+                    && overrides.environment()[0].value() == Some("alpha-db")
+                    && r.network_configuration().unwrap().awsvpc_configuration().unwrap().assign_public_ip()
+                        == Some(&AssignPublicIp::Disabled)
+            })
+            .then_output(|| {
+                RunTaskOutput::builder()
+                    .tasks(aws_sdk_ecs::types::Task::builder().task_arn("arn:aws:ecs:us-east-1:1:task/alpha-cluster/m1").last_status("PROVISIONING").build())
+                    .build()
+            })
+    }
+
+    fn status(s: &'static str) -> DescribeTasksOutput {
+        DescribeTasksOutput::builder()
+            .tasks(aws_sdk_ecs::types::Task::builder().task_arn("arn:aws:ecs:us-east-1:1:task/alpha-cluster/m1").last_status(s).build())
+            .build()
+    }
+
+    async fn gate(ecs: Client, logs: aws_sdk_cloudwatchlogs::Client, limits: GateLimits) -> MigrationReport {
+        let clients = Clients { ecs, logs };
+        let revision = testing::described("alpha-backend_update", 4, "backend_update", "r:v2");
+        let network = network();
+        let command = vec!["python".to_owned(), "manage.py".into(), "pre_update".into()];
+        let task = MigrationTask {
+            cluster: "alpha-cluster",
+            network: &network,
+            revision: &revision,
+            container: "backend_update",
+            command: &command,
+            database: "alpha-db",
+            started_by: "stackpilot-alpha",
+            client_token: "token-1",
+        };
+        MigrationGate::new(&clients).run(&task, limits).await.unwrap()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn passes_when_every_essential_container_exited_zero() {
+        let describe = mock!(Client::describe_tasks)
+            .sequence()
+            .output(|| status("PENDING"))
+            .output(|| status("RUNNING"))
+            .output(|| DescribeTasksOutput::builder().tasks(testing::stopped_task("m1", "backend_update", 0, "Essential container in task exited")).build())
+            .build();
+        let run = started();
+        let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, [&run, &describe]);
+        let report = gate(ecs, mock_client!(aws_sdk_cloudwatchlogs, []), limits()).await;
+        assert_eq!(report.result, StepResult::Succeeded, "{report:?}");
+        assert_eq!(run.num_calls(), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_non_zero_exit_fails_with_the_reason_and_the_log_tail() {
+        let describe = mock!(Client::describe_tasks).then_output(|| {
+            DescribeTasksOutput::builder()
+                .tasks(testing::stopped_task("m1", "backend_update", 1, "Essential container in task exited"))
+                .build()
+        });
+        let run = started();
+        let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, [&run, &describe]);
+        let log_rule = mock!(aws_sdk_cloudwatchlogs::Client::get_log_events)
+            .match_requests(|r| r.log_stream_name() == Some("ecs/backend_update/m1"))
+            .then_output(|| {
+                aws_sdk_cloudwatchlogs::operation::get_log_events::GetLogEventsOutput::builder()
+                    .events(aws_sdk_cloudwatchlogs::types::OutputLogEvent::builder().message("relation already exists").build())
+                    .build()
+            });
+        let logs = mock_client!(aws_sdk_cloudwatchlogs, [&log_rule]);
+        let report = gate(ecs, logs, limits()).await;
+        assert_eq!(report.result, StepResult::Failed);
+        assert_eq!(report.reason.as_deref(), Some("container `backend_update` exited with 1 (Essential container in task exited)"));
+        let failure = report.failure.unwrap();
+        assert_eq!(failure.log.unwrap().lines, ["relation already exists"]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn failures_from_run_task_fail_the_gate() {
+        let run = mock!(Client::run_task).then_output(|| {
+            RunTaskOutput::builder()
+                .failures(Failure::builder().reason("RESOURCE:CPU").detail("no capacity").build())
+                .build()
+        });
+        let ecs = mock_client!(aws_sdk_ecs, [&run]);
+        let report = gate(ecs, mock_client!(aws_sdk_cloudwatchlogs, []), limits()).await;
+        assert_eq!(report.result, StepResult::Failed);
+        assert_eq!(report.reason.as_deref(), Some("the task could not be started: RESOURCE:CPU (no capacity)"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_task_that_never_starts_fails_after_the_start_timeout() {
+        let describe = mock!(Client::describe_tasks).then_output(|| status("PENDING"));
+        let run = started();
+        let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, [&run, &describe]);
+        let logs = mock_client!(aws_sdk_cloudwatchlogs, RuleMode::MatchAny, [&mock!(aws_sdk_cloudwatchlogs::Client::get_log_events).then_output(|| {
+            aws_sdk_cloudwatchlogs::operation::get_log_events::GetLogEventsOutput::builder().build()
+        })]);
+        let report = gate(ecs, logs, GateLimits { start_timeout: Duration::from_secs(60), ..limits() }).await;
+        assert_eq!(report.result, StepResult::Failed);
+        assert!(report.reason.unwrap().contains("still PENDING after 60 s"));
+    }
+}

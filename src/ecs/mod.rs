@@ -1,0 +1,147 @@
+//! The app update through the ECS API, one job per module:
+//! [`taskdef`] copies task definitions with a new image, [`migration`] runs
+//! the gate, [`rollout`] updates services and watches their deployments,
+//! [`logs`] fetches what failed tasks wrote, [`plan`] renders the dry run,
+//! [`pacing`] decides how long to wait between polls, and [`update`] runs
+//! them in order.
+
+pub mod logs;
+pub mod migration;
+pub mod pacing;
+pub mod plan;
+pub mod rollout;
+pub mod taskdef;
+pub mod update;
+
+use aws_sdk_ecs::error::SdkError;
+use aws_sdk_ecs::operation::describe_services::DescribeServicesError;
+use aws_sdk_ecs::operation::describe_task_definition::DescribeTaskDefinitionError;
+use aws_sdk_ecs::operation::describe_tasks::DescribeTasksError;
+use aws_sdk_ecs::operation::list_tasks::ListTasksError;
+use aws_sdk_ecs::operation::register_task_definition::RegisterTaskDefinitionError;
+use aws_sdk_ecs::operation::run_task::RunTaskError;
+use aws_sdk_ecs::operation::update_service::UpdateServiceError;
+
+use crate::Exit;
+
+/// ECS accepts at most this many services per DescribeServices call…
+pub const DESCRIBE_SERVICES_BATCH: usize = 10;
+/// …and this many tasks per DescribeTasks call.
+pub const DESCRIBE_TASKS_BATCH: usize = 100;
+
+#[derive(Debug, thiserror::Error)]
+pub enum EcsError {
+    #[error("task family `{family}` has no ACTIVE revision in this account and region; is the app stack up (`stackpilot up app <env>`)?")]
+    FamilyNotFound { family: String },
+    #[error("could not describe task family `{family}`")]
+    DescribeTaskDefinition {
+        family: String,
+        #[source]
+        source: SdkError<DescribeTaskDefinitionError>,
+    },
+    #[error("task family `{family}` has no container named `{container}` (it has: {available}); fix the deploy contract")]
+    ContainerNotFound {
+        family: String,
+        container: String,
+        available: String,
+    },
+    #[error("could not build {what}")]
+    Request {
+        what: &'static str,
+        #[source]
+        source: aws_sdk_ecs::error::BuildError,
+    },
+    #[error("ECS answered without a field it always sends: {what}")]
+    Incomplete { what: String },
+    #[error("could not register a new revision of `{family}`")]
+    RegisterTaskDefinition {
+        family: String,
+        #[source]
+        source: SdkError<RegisterTaskDefinitionError>,
+    },
+    #[error("cluster `{cluster}` does not exist here; check the contract's region and cluster")]
+    ClusterNotFound { cluster: String },
+    #[error("service `{service}` is not in cluster `{cluster}` ({reason}); is the app stack up?")]
+    ServiceNotFound {
+        cluster: String,
+        service: String,
+        reason: String,
+    },
+    #[error("could not describe the services")]
+    DescribeServices(#[source] SdkError<DescribeServicesError>),
+    #[error("could not update service `{service}`")]
+    UpdateService {
+        service: String,
+        #[source]
+        source: SdkError<UpdateServiceError>,
+    },
+    #[error("could not start the migration task")]
+    RunTask(#[source] SdkError<RunTaskError>),
+    #[error("could not describe tasks")]
+    DescribeTasks(#[source] SdkError<DescribeTasksError>),
+    #[error("could not list the tasks of a deployment")]
+    ListTasks(#[source] SdkError<ListTasksError>),
+    #[error("{}; wait for it, or pass --force to roll over it", describe_foreign(.deployments))]
+    ForeignDeployment { deployments: Vec<(String, String)> },
+}
+
+fn describe_foreign(deployments: &[(String, String)]) -> String {
+    let list: Vec<String> = deployments
+        .iter()
+        .map(|(service, id)| format!("`{service}` (deployment {id})"))
+        .collect();
+    format!("a deployment that this run did not start is in progress on {}", list.join(", "))
+}
+
+impl EcsError {
+    /// Configuration problems (exit 2) versus AWS failing us (exit 1).
+    pub fn exit(&self) -> Exit {
+        match self {
+            EcsError::FamilyNotFound { .. }
+            | EcsError::ContainerNotFound { .. }
+            | EcsError::ClusterNotFound { .. }
+            | EcsError::ServiceNotFound { .. }
+            | EcsError::ForeignDeployment { .. } => Exit::Usage,
+            _ => Exit::Failed,
+        }
+    }
+}
+
+/// An error and its sources on one line, for report fields.
+pub fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+/// The last path segment of an ARN: `alpha-gunicorn:7` of a task
+/// definition, the id of a task.
+pub fn arn_tail(arn: &str) -> &str {
+    arn.rsplit('/').next().unwrap_or(arn)
+}
+
+/// The revision number of a task definition ARN (`…/alpha-gunicorn:7` → 7).
+pub fn revision_of(arn: &str) -> Option<i32> {
+    arn_tail(arn).rsplit_once(':').and_then(|(_, r)| r.parse().ok())
+}
+
+#[cfg(test)]
+pub(crate) mod testing;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arn_parts() {
+        let arn = "arn:aws:ecs:us-east-1:1:task-definition/alpha-gunicorn:7";
+        assert_eq!(arn_tail(arn), "alpha-gunicorn:7");
+        assert_eq!(revision_of(arn), Some(7));
+        assert_eq!(revision_of("alpha-gunicorn"), None);
+    }
+}

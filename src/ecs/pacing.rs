@@ -1,0 +1,122 @@
+//! How long to wait between polls: short while something is changing (tasks
+//! starting, a verdict near), longer while nothing is, with jitter so that
+//! parallel runs against one account do not poll in lockstep.
+//!
+//! Waiting uses tokio's clock, so tests run it under paused time and never
+//! sleep for real.
+
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Pacing {
+    pub min: Duration,
+    pub max: Duration,
+    /// Each quiet poll multiplies the interval by this, up to `max`.
+    pub growth: f64,
+    /// ± this share of the interval, at random.
+    pub jitter: f64,
+}
+
+impl Default for Pacing {
+    fn default() -> Self {
+        Pacing {
+            min: Duration::from_secs(2),
+            max: Duration::from_secs(15),
+            growth: 1.5,
+            jitter: 0.2,
+        }
+    }
+}
+
+/// The interval as it adapts over one watch.
+#[derive(Debug)]
+pub struct Pacer {
+    pacing: Pacing,
+    current: Duration,
+    rng: fastrand::Rng,
+}
+
+impl Pacer {
+    pub fn new(pacing: Pacing) -> Self {
+        Pacer {
+            current: pacing.min,
+            pacing,
+            rng: fastrand::Rng::new(),
+        }
+    }
+
+    /// The next wait: back to the minimum after a change, else longer.
+    pub fn next(&mut self, changed: bool) -> Duration {
+        self.current = if changed {
+            self.pacing.min
+        } else {
+            self.current.mul_f64(self.pacing.growth).min(self.pacing.max)
+        };
+        let spread = (self.rng.f64() * 2.0 - 1.0) * self.pacing.jitter;
+        self.current.mul_f64(1.0 + spread)
+    }
+}
+
+/// Why a wait ended early.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wake {
+    Elapsed,
+    Interrupted,
+}
+
+/// Sleeps `wait`, but no later than `until`, waking early on Ctrl-C.
+pub async fn sleep(wait: Duration, until: Instant) -> Wake {
+    const SLICE: Duration = Duration::from_millis(100);
+    let end = (Instant::now() + wait).min(until);
+    loop {
+        if crate::interrupt::requested() {
+            return Wake::Interrupted;
+        }
+        let now = Instant::now();
+        if now >= end {
+            return Wake::Elapsed;
+        }
+        tokio::time::sleep((end - now).min(SLICE)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quiet_polls_back_off_and_a_change_snaps_back() {
+        let pacing = Pacing {
+            jitter: 0.0,
+            ..Pacing::default()
+        };
+        let mut pacer = Pacer::new(pacing);
+        assert_eq!(pacer.next(true), Duration::from_secs(2));
+        assert_eq!(pacer.next(false), Duration::from_secs(3));
+        assert_eq!(pacer.next(false), Duration::from_millis(4500));
+        for _ in 0..10 {
+            pacer.next(false);
+        }
+        assert_eq!(pacer.next(false), Duration::from_secs(15));
+        assert_eq!(pacer.next(true), Duration::from_secs(2));
+    }
+
+    #[test]
+    fn jitter_stays_within_its_share() {
+        let mut pacer = Pacer::new(Pacing::default());
+        for _ in 0..200 {
+            let d = pacer.next(true);
+            assert!(d >= Duration::from_millis(1600) && d <= Duration::from_millis(2400), "{d:?}");
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn sleep_stops_at_the_deadline() {
+        let start = Instant::now();
+        let wake = sleep(Duration::from_secs(60), start + Duration::from_secs(5)).await;
+        assert_eq!(wake, Wake::Elapsed);
+        assert_eq!(start.elapsed().as_secs(), 5);
+    }
+}

@@ -1,0 +1,146 @@
+//! What a dry run shows per task family: the fields that the new revision
+//! changes, and the container's environment with values masked unless the
+//! name is known to be harmless; secrets by the name of where they come from.
+
+use aws_sdk_ecs::operation::register_task_definition::RegisterTaskDefinitionInput;
+use aws_sdk_ecs::types::ContainerDefinition;
+
+use super::taskdef::Described;
+use crate::report::update::{EnvVar, FieldChange, SecretRef};
+
+/// Variables whose values say where things are, not how to get in.
+pub const ENV_ALLOW_LIST: &[&str] = &[
+    "AWS_DEFAULT_REGION",
+    "AWS_REGION",
+    "DATABASE_HOST",
+    "DATABASE_NAME",
+    "DATABASE_PORT",
+    "DATABASE_SSLMODE",
+    "DJANGO_SETTINGS_MODULE",
+    "LOG_LEVEL",
+    "NODE_ENV",
+    "PORT",
+];
+
+pub const MASK: &str = "••••";
+
+/// Field-level differences between the revision now and the request that
+/// would register the next one. The copy keeps everything but the image,
+/// so anything else listed here is a finding in itself.
+#[allow(deprecated)] // inferenceAccelerators: retired by AWS, still compared
+pub fn changes(old: &Described, new: &RegisterTaskDefinitionInput) -> Vec<FieldChange> {
+    let td = &old.definition;
+    let mut out = Vec::new();
+    let mut field = |name: &str, a: String, b: String| {
+        if a != b {
+            out.push(FieldChange {
+                field: name.to_owned(),
+                old: a,
+                new: b,
+            });
+        }
+    };
+    let dbg = |v: &dyn std::fmt::Debug| format!("{v:?}");
+    field("taskRoleArn", dbg(&td.task_role_arn()), dbg(&new.task_role_arn()));
+    field("executionRoleArn", dbg(&td.execution_role_arn()), dbg(&new.execution_role_arn()));
+    field("networkMode", dbg(&td.network_mode()), dbg(&new.network_mode()));
+    field("volumes", dbg(&td.volumes()), dbg(&new.volumes()));
+    field("placementConstraints", dbg(&td.placement_constraints()), dbg(&new.placement_constraints()));
+    field("requiresCompatibilities", dbg(&td.requires_compatibilities()), dbg(&new.requires_compatibilities()));
+    field("cpu", dbg(&td.cpu()), dbg(&new.cpu()));
+    field("memory", dbg(&td.memory()), dbg(&new.memory()));
+    field("tags", dbg(&old.tags.as_slice()), dbg(&new.tags()));
+    field("pidMode", dbg(&td.pid_mode()), dbg(&new.pid_mode()));
+    field("ipcMode", dbg(&td.ipc_mode()), dbg(&new.ipc_mode()));
+    field("proxyConfiguration", dbg(&td.proxy_configuration()), dbg(&new.proxy_configuration()));
+    field("inferenceAccelerators", dbg(&td.inference_accelerators()), dbg(&new.inference_accelerators()));
+    field("ephemeralStorage", dbg(&td.ephemeral_storage()), dbg(&new.ephemeral_storage()));
+    field("runtimePlatform", dbg(&td.runtime_platform()), dbg(&new.runtime_platform()));
+    field("enableFaultInjection", dbg(&td.enable_fault_injection()), dbg(&new.enable_fault_injection()));
+    for (i, new_c) in new.container_definitions().iter().enumerate() {
+        let name = new_c.name().unwrap_or("?");
+        let Some(old_c) = td.container_definitions().iter().find(|c| c.name() == new_c.name()) else {
+            field(&format!("containerDefinitions[{i}]"), "absent".into(), name.to_owned());
+            continue;
+        };
+        field(
+            &format!("containerDefinitions[{name}].image"),
+            old_c.image().unwrap_or_default().to_owned(),
+            new_c.image().unwrap_or_default().to_owned(),
+        );
+        let mut same_image = new_c.clone();
+        same_image.image = old_c.image.clone();
+        if &same_image != old_c {
+            // Values could be secrets: name the change, never print it.
+            field(&format!("containerDefinitions[{name}] (other settings)"), "…".into(), "changed".into());
+        }
+    }
+    out
+}
+
+/// The container's environment as the report may show it.
+pub fn environment(container: &ContainerDefinition) -> Vec<EnvVar> {
+    let mut vars: Vec<EnvVar> = container
+        .environment()
+        .iter()
+        .filter_map(|kv| {
+            let name = kv.name()?.to_owned();
+            let allowed = ENV_ALLOW_LIST.contains(&name.as_str());
+            Some(EnvVar {
+                value: if allowed {
+                    kv.value().unwrap_or_default().to_owned()
+                } else {
+                    MASK.to_owned()
+                },
+                masked: !allowed,
+                name,
+            })
+        })
+        .collect();
+    vars.sort_by(|a, b| a.name.cmp(&b.name));
+    vars
+}
+
+pub fn secrets(container: &ContainerDefinition) -> Vec<SecretRef> {
+    container
+        .secrets()
+        .iter()
+        .map(|s| SecretRef {
+            name: s.name().to_owned(),
+            value_from: s.value_from().to_owned(),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ecs::{taskdef, testing};
+    use aws_smithy_mocks::mock_client;
+
+    #[test]
+    fn only_the_image_changes_and_values_stay_masked() {
+        let described = testing::described_full("alpha-gunicorn", 7, "gunicorn", "repo/acme-backend:v1");
+        let ecs = mock_client!(aws_sdk_ecs, []);
+        let input = taskdef::copy_with_image(ecs.register_task_definition(), &described, "gunicorn", "repo/acme-backend:v2")
+            .unwrap()
+            .as_input()
+            .clone()
+            .build()
+            .unwrap();
+        let diff = changes(&described, &input);
+        assert_eq!(diff.len(), 1, "{diff:?}");
+        assert_eq!(diff[0].field, "containerDefinitions[gunicorn].image");
+        assert_eq!(diff[0].new, "repo/acme-backend:v2");
+
+        let container = described.container("gunicorn").unwrap();
+        let env = environment(container);
+        assert_eq!(env[0].name, "DATABASE_NAME");
+        assert_eq!(env[0].value, "alpha-db");
+        assert_eq!(env[1].name, "SECRET_TOKEN_HINT");
+        assert_eq!(env[1].value, MASK);
+        let secrets = secrets(container);
+        assert_eq!(secrets[0].name, "DATABASE_PASSWORD");
+        assert!(secrets[0].value_from.starts_with("arn:aws:secretsmanager"));
+    }
+}

@@ -1,0 +1,376 @@
+//! The report of an app update: what was registered, how the migration went,
+//! how each service rolled, what was rolled back. `--json` serialises these
+//! values; [`UpdateReport::markdown`] renders the same values for people.
+
+use serde::Serialize;
+
+use super::escape::{code_block, html, inline};
+use super::{Document, Row};
+use crate::ecs::logs::LogTail;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UpdateOutcome {
+    Succeeded,
+    /// Every target already runs the requested images.
+    NothingToDo,
+    /// `--dry-run`: the plan, nothing written.
+    Planned,
+    Failed,
+    RolledBack,
+    TimedOut,
+    Interrupted,
+}
+
+impl UpdateOutcome {
+    fn headline(self) -> &'static str {
+        match self {
+            UpdateOutcome::Succeeded => "✅ updated",
+            UpdateOutcome::NothingToDo => "✅ already up to date",
+            UpdateOutcome::Planned => "📝 plan (dry run, nothing changed)",
+            UpdateOutcome::Failed => "❌ failed",
+            UpdateOutcome::RolledBack => "↩️ failed and rolled back",
+            UpdateOutcome::TimedOut => "⏱️ timed out",
+            UpdateOutcome::Interrupted => "⛔ interrupted",
+        }
+    }
+}
+
+/// How one step ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepResult {
+    /// Already on the requested image: nothing to do.
+    Unchanged,
+    /// Dry run: this would happen.
+    Planned,
+    /// Not started because an earlier step failed.
+    Skipped,
+    InProgress,
+    Succeeded,
+    Failed,
+    TimedOut,
+    Interrupted,
+}
+
+impl StepResult {
+    fn label(self) -> &'static str {
+        match self {
+            StepResult::Unchanged => "unchanged",
+            StepResult::Planned => "would roll",
+            StepResult::Skipped => "not started",
+            StepResult::InProgress => "in progress",
+            StepResult::Succeeded => "✅ succeeded",
+            StepResult::Failed => "❌ failed",
+            StepResult::TimedOut => "⏱️ timed out",
+            StepResult::Interrupted => "⛔ interrupted",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldChange {
+    pub field: String,
+    pub old: String,
+    pub new: String,
+}
+
+/// One environment variable as the report may show it (masked unless its
+/// name is on the allow-list).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EnvVar {
+    pub name: String,
+    pub value: String,
+    pub masked: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SecretRef {
+    pub name: String,
+    pub value_from: String,
+}
+
+/// A task family: its revision before, and the one the run uses.
+#[derive(Debug, Clone, Serialize)]
+pub struct RevisionPlan {
+    pub family: String,
+    pub container: String,
+    pub old_revision: i32,
+    pub old_image: String,
+    pub new_image: String,
+    /// The revision the services roll to (the old one when it already had the image).
+    pub new_revision: Option<i32>,
+    /// Whether this run registered (or, dry, would register) a revision.
+    pub registers: bool,
+    pub changes: Vec<FieldChange>,
+    pub environment: Vec<EnvVar>,
+    pub secrets: Vec<SecretRef>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TaskFailure {
+    pub task_id: String,
+    pub container: Option<String>,
+    pub exit_code: Option<i32>,
+    pub stop_code: Option<String>,
+    pub stopped_reason: Option<String>,
+    pub log: Option<LogTail>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MigrationReport {
+    pub family: String,
+    pub revision: Option<i32>,
+    pub command: Vec<String>,
+    pub database: String,
+    pub task_id: Option<String>,
+    pub result: StepResult,
+    pub reason: Option<String>,
+    pub failure: Option<TaskFailure>,
+    pub duration_secs: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RollbackReport {
+    pub to_revision: Option<i32>,
+    pub deployment_id: Option<String>,
+    pub result: StepResult,
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ServiceReport {
+    pub name: String,
+    pub service: String,
+    pub old_revision: Option<i32>,
+    pub new_revision: Option<i32>,
+    pub old_image: Option<String>,
+    pub new_image: Option<String>,
+    pub desired: i32,
+    pub running: i32,
+    pub result: StepResult,
+    pub reason: Option<String>,
+    pub deployment_id: Option<String>,
+    pub duration_secs: f64,
+    pub failed_tasks: Vec<TaskFailure>,
+    pub rollback: Option<RollbackReport>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct UpdateReport {
+    pub env: String,
+    pub cluster: String,
+    pub dry_run: bool,
+    pub outcome: UpdateOutcome,
+    /// Image kind → tag asked for.
+    pub tags: std::collections::BTreeMap<String, String>,
+    pub revisions: Vec<RevisionPlan>,
+    pub migration: Option<MigrationReport>,
+    pub services: Vec<ServiceReport>,
+    pub message: Option<String>,
+    pub duration_secs: f64,
+}
+
+impl UpdateReport {
+    pub fn new(env: &str, cluster: &str, dry_run: bool) -> Self {
+        UpdateReport {
+            env: env.to_owned(),
+            cluster: cluster.to_owned(),
+            dry_run,
+            outcome: UpdateOutcome::Succeeded,
+            tags: Default::default(),
+            revisions: Vec::new(),
+            migration: None,
+            services: Vec::new(),
+            message: None,
+            duration_secs: 0.0,
+        }
+    }
+
+    /// The Markdown summary, at most `limit` bytes.
+    pub fn markdown(&self, limit: usize) -> String {
+        let mut doc = Document::default();
+        let tags: Vec<String> = self
+            .tags
+            .iter()
+            .map(|(kind, tag)| format!("{} `{}`", inline(kind), inline(tag)))
+            .collect();
+        doc.essential(format!(
+            "### App update of `{}`: {}\n\nCluster `{}` · {} · {:.0} s\n\n",
+            inline(&self.env),
+            self.outcome.headline(),
+            inline(&self.cluster),
+            tags.join(", "),
+            self.duration_secs
+        ));
+        if let Some(message) = &self.message {
+            doc.essential(format!("> [!{}]\n> {}\n\n", callout(self.outcome), inline(message)));
+        }
+        if self.dry_run {
+            self.plan_sections(&mut doc);
+        }
+        if let Some(m) = &self.migration {
+            migration_section(&mut doc, m);
+        }
+        if !self.services.is_empty() {
+            self.services_table(&mut doc);
+            for s in &self.services {
+                for failure in &s.failed_tasks {
+                    doc.detail(task_failure_details(&format!("`{}`: task", s.name), failure));
+                }
+            }
+        }
+        doc.render(limit)
+    }
+
+    fn plan_sections(&self, doc: &mut Document) {
+        doc.essential("#### Task definitions\n\n");
+        for r in &self.revisions {
+            let action = if r.registers {
+                format!("register revision {} (from {})", r.old_revision + 1, r.old_revision)
+            } else {
+                format!("keep revision {}: it already runs the image", r.old_revision)
+            };
+            let mut text = format!("**`{}`** ({}): {}\n\n", inline(&r.family), inline(&r.container), action);
+            if !r.changes.is_empty() {
+                text.push_str("| field | now | after |\n| --- | --- | --- |\n");
+                for c in &r.changes {
+                    text.push_str(&format!(
+                        "| {} | <code>{}</code> | <code>{}</code> |\n",
+                        inline(&c.field),
+                        inline(&c.old),
+                        inline(&c.new)
+                    ));
+                }
+                text.push('\n');
+            }
+            if !r.environment.is_empty() || !r.secrets.is_empty() {
+                text.push_str(&format!("<details><summary>{} environment variables, {} secrets (unchanged)</summary>\n\n", r.environment.len(), r.secrets.len()));
+                for e in &r.environment {
+                    text.push_str(&format!("- `{}` = <code>{}</code>\n", inline(&e.name), inline(&e.value)));
+                }
+                for s in &r.secrets {
+                    text.push_str(&format!("- `{}` from <code>{}</code>\n", inline(&s.name), inline(&s.value_from)));
+                }
+                text.push_str("\n</details>\n\n");
+            }
+            doc.essential(text);
+        }
+    }
+
+    fn services_table(&self, doc: &mut Document) {
+        let header = "#### Services\n\n| service | revision | image | desired / running | result | time |\n| --- | --- | --- | --- | --- | --- |\n";
+        let rows = self
+            .services
+            .iter()
+            .map(|s| {
+                let rev = |r: Option<i32>| r.map_or_else(|| "–".to_owned(), |r| r.to_string());
+                let revision = if s.old_revision == s.new_revision || s.new_revision.is_none() {
+                    rev(s.old_revision)
+                } else {
+                    format!("{} → {}", rev(s.old_revision), rev(s.new_revision))
+                };
+                let image = match (&s.old_image, &s.new_image) {
+                    (Some(old), Some(new)) if old != new => {
+                        format!("<code>{}</code> → <code>{}</code>", inline(image_tag(old)), inline(image_tag(new)))
+                    }
+                    (Some(img), _) | (None, Some(img)) => format!("<code>{}</code>", inline(image_tag(img))),
+                    (None, None) => "–".into(),
+                };
+                let mut result = s.result.label().to_owned();
+                if let Some(reason) = &s.reason {
+                    result.push_str(&format!(": {}", inline(reason)));
+                }
+                if let Some(rb) = &s.rollback {
+                    result.push_str(&format!(
+                        "<br>rolled back to {}: {}",
+                        rb.to_revision.map_or_else(|| "the previous revision".to_owned(), |r| format!("revision {r}")),
+                        rb.result.label()
+                    ));
+                    if let Some(reason) = &rb.reason {
+                        result.push_str(&format!(" ({})", inline(reason)));
+                    }
+                }
+                Row {
+                    text: format!(
+                        "| `{}` | {} | {} | {} / {} | {} | {:.0} s |\n",
+                        inline(&s.name),
+                        revision,
+                        image,
+                        s.desired,
+                        s.running,
+                        result,
+                        s.duration_secs
+                    ),
+                    priority: 0,
+                    group: "service".into(),
+                }
+            })
+            .collect();
+        doc.table(header, rows);
+        doc.essential("\n");
+    }
+}
+
+fn callout(outcome: UpdateOutcome) -> &'static str {
+    match outcome {
+        UpdateOutcome::Succeeded | UpdateOutcome::NothingToDo | UpdateOutcome::Planned => "NOTE",
+        UpdateOutcome::Interrupted | UpdateOutcome::TimedOut => "WARNING",
+        UpdateOutcome::Failed | UpdateOutcome::RolledBack => "CAUTION",
+    }
+}
+
+/// `repo.example/acme-backend:v2` → `acme-backend:v2`: the registry host
+/// makes the table wide without telling anyone anything.
+fn image_tag(image: &str) -> &str {
+    image.rsplit('/').next().unwrap_or(image)
+}
+
+fn migration_section(doc: &mut Document, m: &MigrationReport) {
+    let mut text = format!(
+        "#### Migration\n\n`{}` revision {} · database `{}` · {}{} · {:.0} s\n\n",
+        inline(&m.family),
+        m.revision.map_or_else(|| "–".to_owned(), |r| r.to_string()),
+        inline(&m.database),
+        m.result.label(),
+        m.reason.as_ref().map(|r| format!(": {}", inline(r))).unwrap_or_default(),
+        m.duration_secs,
+    );
+    text.push_str(&format!("<code>{}</code>\n\n", inline(&m.command.join(" "))));
+    doc.essential(text);
+    if let Some(f) = &m.failure {
+        // The reason the gate failed is the point of the summary: never cut.
+        doc.essential(task_failure_details("migration task", f));
+    }
+}
+
+fn task_failure_details(what: &str, f: &TaskFailure) -> String {
+    let mut head = format!("{what} {}", f.task_id);
+    if let Some(c) = &f.container {
+        head.push_str(&format!(", container {c}"));
+    }
+    if let Some(code) = f.exit_code {
+        head.push_str(&format!(", exit code {code}"));
+    }
+    let mut text = format!("<details open><summary>{}</summary>\n\n", html(&head));
+    if let Some(reason) = &f.stopped_reason {
+        text.push_str(&format!(
+            "Stopped: {}{}\n\n",
+            inline(reason),
+            f.stop_code.as_ref().map(|c| format!(" (`{}`)", inline(c))).unwrap_or_default()
+        ));
+    }
+    if let Some(log) = &f.log {
+        if let Some(loc) = &log.location {
+            text.push_str(&format!("Log `{}` / `{}`:\n\n", inline(&loc.group), inline(&loc.stream)));
+        }
+        if !log.lines.is_empty() {
+            text.push_str(&code_block(&log.lines.join("\n")));
+        } else if let Some(why) = &log.unavailable {
+            text.push_str(&format!("No log lines: {}\n", inline(why)));
+        }
+    }
+    text.push_str("\n</details>\n\n");
+    text
+}

@@ -1,0 +1,75 @@
+//! `preview --pr-comment`: one comment per stack, edited in place.
+
+use crate::fake_github::FakeGithub;
+use crate::support::{finish, Repo};
+
+fn preview_with_comment(repo: &Repo, github: &FakeGithub, env: &str) -> crate::support::Run {
+    let event = repo.path().join("event.json");
+    std::fs::write(&event, r#"{"pull_request": {"number": 7}}"#).unwrap();
+    finish(
+        repo.command(&["preview", "base", env, "--pr-comment", "--summary", repo.summary_path().to_str().unwrap()])
+            .env("GITHUB_API_URL", &github.url)
+            .env("GITHUB_TOKEN", "ghs_test_token")
+            .env("GITHUB_REPOSITORY", "acme/app")
+            .env("GITHUB_EVENT_PATH", &event)
+            .output()
+            .unwrap(),
+    )
+}
+
+#[test]
+fn the_comment_is_created_once_then_edited_in_place() {
+    let repo = Repo::new();
+    let github = FakeGithub::start(&["a reviewer's comment", "<!-- stackpilot:preview:base:staging -->\nanother stack"]);
+
+    let first = preview_with_comment(&repo, &github, "dev");
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    let created_id = {
+        let state = github.state.lock().unwrap();
+        assert_eq!(state.comments.len(), 3, "one new comment");
+        let (id, body) = state.comments.last().unwrap().clone();
+        assert!(body.starts_with("<!-- stackpilot:preview:base:dev -->\n## ✅ Preview · base stack `dev`"), "{body}");
+        assert!(state.requests.iter().all(|r| r.authorization.as_deref() == Some("Bearer ghs_test_token")));
+        id
+    };
+
+    let program = repo.read("pulumi/base/Pulumi.yaml");
+    repo.write("pulumi/base/Pulumi.yaml", &program.replace("https://${value}", "https://www.${value}"));
+    let second = preview_with_comment(&repo, &github, "dev");
+    assert_eq!(second.code, 0, "{}", second.stderr);
+    let state = github.state.lock().unwrap();
+    assert_eq!(state.comments.len(), 3, "edited, not duplicated");
+    let (id, body) = state.comments.last().unwrap();
+    assert_eq!(*id, created_id);
+    assert!(body.contains("https://www.v1.example.test"), "{body}");
+    assert_eq!(state.comments[0].1, "a reviewer's comment", "other comments untouched");
+    assert_eq!(state.comments[1].1, "<!-- stackpilot:preview:base:staging -->\nanother stack");
+    let methods: Vec<&str> = state.requests.iter().map(|r| r.method.as_str()).collect();
+    assert_eq!(methods, ["GET", "POST", "GET", "PATCH"]);
+    assert_eq!(state.requests[1].path, "/repos/acme/app/issues/7/comments");
+    assert_eq!(state.requests[3].path, format!("/repos/acme/app/issues/comments/{created_id}"));
+    assert!(state.requests[3].body.contains("stackpilot:preview:base:dev"));
+}
+
+#[test]
+fn the_marker_is_found_past_the_first_page() {
+    let repo = Repo::new();
+    let mut existing: Vec<String> = (0..150).map(|i| format!("chatter {i}")).collect();
+    existing.push("<!-- stackpilot:preview:base:dev -->\nold preview".to_owned());
+    let existing: Vec<&str> = existing.iter().map(String::as_str).collect();
+    let github = FakeGithub::start(&existing);
+    let run = preview_with_comment(&repo, &github, "dev");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let state = github.state.lock().unwrap();
+    assert_eq!(state.comments.len(), 151);
+    assert!(state.comments[150].1.contains("## ✅ Preview"), "the old preview was edited");
+}
+
+#[test]
+fn without_a_token_nothing_runs() {
+    let repo = Repo::new();
+    let run = finish(repo.command(&["preview", "base", "dev", "--pr-comment"]).output().unwrap());
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("--pr-comment needs GITHUB_TOKEN"), "{}", run.stderr);
+    assert!(!repo.state_dir().exists(), "checked before pulumi ran");
+}

@@ -1,0 +1,275 @@
+//! The local AWS sandbox for the update tests: one server per test on a free
+//! port, seeded with an app environment, and the stackpilot binary pointed
+//! at it. Nothing here can reach AWS: every client gets a 127.0.0.1 endpoint
+//! and dummy credentials, and the developer's own AWS settings are cleared.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use crate::support::{finish, Run};
+
+fn repo_root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The sandbox's Python, after `sandbox/bootstrap` ran once per test
+/// binary (it is idempotent and quiet when the venv is up to date).
+fn sandbox_python() -> &'static Path {
+    static PYTHON: OnceLock<PathBuf> = OnceLock::new();
+    PYTHON.get_or_init(|| {
+        let bootstrap = repo_root().join("sandbox/bootstrap");
+        assert!(
+            bootstrap.is_file(),
+            "{} is missing: the update tests need the local AWS sandbox",
+            bootstrap.display()
+        );
+        let status = Command::new("bash")
+            .arg(&bootstrap)
+            .status()
+            .expect("bash runs sandbox/bootstrap");
+        assert!(status.success(), "`bash sandbox/bootstrap` failed ({status}); the update tests need its venv");
+        let python = repo_root().join("sandbox/.venv/bin/python");
+        assert!(python.is_file(), "sandbox/bootstrap ran but {} is missing", python.display());
+        python
+    })
+}
+
+pub struct Sandbox {
+    child: Child,
+    pub port: u16,
+    pub dir: tempfile::TempDir,
+}
+
+impl Sandbox {
+    /// Starts a sandbox with a scenario from `tests/fixtures/update/`.
+    pub fn start(scenario: &str) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let scenario = repo_root().join("tests/fixtures/update").join(scenario);
+        let mut child = Command::new(sandbox_python())
+            .args(["-m", "stackpilot_sandbox", "serve", "--port", "0", "--scenario"])
+            .arg(&scenario)
+            .current_dir(dir.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the sandbox starts");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).expect("the sandbox prints its ready line");
+        let port = line
+            .trim()
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("no port in the sandbox's ready line {line:?}"));
+        Sandbox { child, port, dir }
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Seeds `env` and writes its deploy contract next to the test's files.
+    pub fn seed(&self, env: &str) -> PathBuf {
+        let out = Command::new(sandbox_python())
+            .args(["-m", "stackpilot_sandbox", "seed", env, "--endpoint", &self.endpoint()])
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_DEFAULT_REGION", "us-east-1")
+            .output()
+            .expect("seed runs");
+        assert!(out.status.success(), "seed failed: {}", String::from_utf8_lossy(&out.stderr));
+        let path = self.dir.path().join(format!("{env}-contract.json"));
+        std::fs::write(&path, &out.stdout).expect("contract written");
+        path
+    }
+
+    /// An ECS client for arranging and checking state (never stackpilot's).
+    pub fn ecs(&self) -> aws_sdk_ecs::Client {
+        let config = aws_sdk_ecs::Config::builder()
+            .behavior_version(aws_sdk_ecs::config::BehaviorVersion::latest())
+            .region(aws_sdk_ecs::config::Region::new("us-east-1"))
+            .endpoint_url(self.endpoint())
+            .credentials_provider(aws_sdk_ecs::config::Credentials::new("testing", "testing", None, None, "tests"))
+            .build();
+        aws_sdk_ecs::Client::from_conf(config)
+    }
+
+    pub fn block_on<F: std::future::Future>(&self, f: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime")
+            .block_on(f)
+    }
+
+    /// Waits (bounded) until every service of the cluster has one
+    /// COMPLETED deployment, as a seeded environment settles.
+    pub fn wait_stable(&self, cluster: &str, services: &[&str]) {
+        let ecs = self.ecs();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        self.block_on(async {
+            loop {
+                let out = ecs
+                    .describe_services()
+                    .cluster(cluster)
+                    .set_services(Some(services.iter().map(|s| s.to_string()).collect()))
+                    .send()
+                    .await
+                    .expect("describe services");
+                let stable = out.services().iter().all(|s| {
+                    s.deployments().len() == 1
+                        && s.deployments()[0].rollout_state().map(|r| r.as_str()) == Some("COMPLETED")
+                });
+                if stable {
+                    return;
+                }
+                assert!(Instant::now() < deadline, "the seeded services did not settle in 60 s");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        });
+    }
+
+    /// Seeds `alpha`, waits for it to settle, returns the contract path.
+    pub fn seeded(&self) -> PathBuf {
+        let contract = self.seed("alpha");
+        self.wait_stable("alpha-cluster", &ALL_SERVICES);
+        contract
+    }
+
+    /// The stackpilot binary with only the sandbox's AWS settings.
+    pub fn stackpilot(&self, args: &[&str]) -> Run {
+        let out = Command::new(env!("CARGO_BIN_EXE_stackpilot"))
+            .env_clear()
+            .env("PATH", "/usr/local/bin:/usr/bin:/bin")
+            .env("HOME", self.dir.path())
+            .env("AWS_ENDPOINT_URL", self.endpoint())
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_CONFIG_FILE", self.dir.path().join("no-aws-config"))
+            .env("AWS_SHARED_CREDENTIALS_FILE", self.dir.path().join("no-aws-credentials"))
+            .args(args)
+            .output()
+            .expect("stackpilot runs");
+        finish(out)
+    }
+
+    /// `update alpha` with the contract, fast polling and a summary file.
+    pub fn update(&self, contract: &Path, extra: &[&str]) -> Run {
+        let summary = self.summary_path();
+        let mut args = vec![
+            "update",
+            "alpha",
+            "--contract",
+            contract.to_str().expect("utf-8 path"),
+            "--summary",
+            summary.to_str().expect("utf-8 path"),
+            "--poll-interval",
+            "0.2",
+        ];
+        args.extend_from_slice(extra);
+        self.stackpilot(&args)
+    }
+
+    pub fn summary_path(&self) -> PathBuf {
+        self.dir.path().join("summary.md")
+    }
+
+    pub fn summary(&self) -> String {
+        std::fs::read_to_string(self.summary_path()).expect("the summary was written")
+    }
+
+    /// The sandbox's log of API calls: (operation, mutating, throttled).
+    pub fn calls(&self) -> Vec<Call> {
+        let body = self.http("GET", "/_sandbox/calls");
+        let value: serde_json::Value = serde_json::from_str(&body).expect("calls JSON");
+        value["calls"]
+            .as_array()
+            .expect("calls array")
+            .iter()
+            .map(|c| Call {
+                operation: c["operation"].as_str().unwrap_or_default().to_owned(),
+                mutating: c["mutating"].as_bool().unwrap_or_default(),
+                throttled: c["throttled"].as_bool().unwrap_or_default(),
+            })
+            .collect()
+    }
+
+    pub fn clear_calls(&self) {
+        self.http("DELETE", "/_sandbox/calls");
+    }
+
+    fn http(&self, method: &str, path: &str) -> String {
+        self.http_body(method, path, "")
+    }
+
+    fn http_body(&self, method: &str, path: &str, body: &str) -> String {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).expect("connect to the sandbox");
+        write!(
+            stream,
+            "{method} {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Type: application/yaml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .expect("request sent");
+        let mut reply = String::new();
+        stream.read_to_string(&mut reply).expect("reply read");
+        reply.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default()
+    }
+
+    /// insta filters for what changes between runs.
+    pub fn filters(&self) -> Vec<(String, String)> {
+        vec![
+            (r"ecs-svc/[0-9]+".into(), "ecs-svc/[ID]".into()),
+            (r"\b[0-9a-f]{32}\b".into(), "[TASK]".into()),
+            (r"(?:[0-9]+\.)?[0-9]+ s\b".into(), "[N] s".into()),
+            (r"subnet-[0-9a-f]+".into(), "subnet-[ID]".into()),
+            (r"sg-[0-9a-f]+".into(), "sg-[ID]".into()),
+        ]
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        // SIGTERM lets it stop the local processes it started.
+        // SAFETY: plain kill(2) on our own child's pid.
+        unsafe {
+            libc::kill(self.child.id() as i32, libc::SIGTERM);
+        }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Call {
+    pub operation: String,
+    pub mutating: bool,
+    pub throttled: bool,
+}
+
+pub const ALL_SERVICES: [&str; 4] = ["alpha-gunicorn", "alpha-default", "alpha-beat", "alpha-web-ui"];
+
+/// Snapshots `text` with the sandbox's filters applied.
+#[macro_export]
+macro_rules! update_snapshot {
+    ($sandbox:expr, $name:expr, $text:expr) => {{
+        let mut settings = insta::Settings::clone_current();
+        for (pattern, replacement) in $sandbox.filters() {
+            settings.add_filter(&pattern, replacement);
+        }
+        settings.bind(|| insta::assert_snapshot!($name, $text));
+    }};
+}
