@@ -37,6 +37,15 @@ outputs layer env:
 summarize file:
     {{stackpilot}} summarize {{file}}
 
+# The local AWS sandbox in the foreground (Ctrl-C stops it); SANDBOX_PORT changes the port.
+sandbox scenario="sandbox/scenarios/healthy.yaml":
+    bash sandbox/bootstrap
+    sandbox/.venv/bin/python -m stackpilot_sandbox serve --scenario {{scenario}}
+
+# Create an env shaped like the deploy contract in a running sandbox; prints the contract.
+sandbox-seed env:
+    sandbox/.venv/bin/python -m stackpilot_sandbox seed {{env}} --endpoint http://127.0.0.1:${SANDBOX_PORT:-4566}
+
 # Benchmark `summarize` on a 20,000-resource preview.
 bench-summarize:
     bash benches/summarize.sh

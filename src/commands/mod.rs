@@ -21,8 +21,11 @@ pub(crate) struct Context {
     pub cwd: PathBuf,
     pub actions: Option<Actions>,
     pub progress: progress::Mode,
-    pub var: Box<dyn Fn(&str) -> Option<String>>,
+    pub var: EnvReader,
 }
+
+/// Reads one environment variable; tests of the commands swap it.
+pub(crate) type EnvReader = Box<dyn Fn(&str) -> Option<String>>;
 
 impl Context {
     fn from_process(root: Option<PathBuf>) -> Result<Self, Error> {

@@ -75,6 +75,20 @@ pub fn matches_name(service: &Service, name: &str) -> bool {
     service.service_name() == Some(name) || service.service_arn().is_some_and(|a| arn_tail(a) == name)
 }
 
+/// The newest service event that names the deployment and says it failed
+/// or is being rolled back (ECS lists events newest first).
+fn last_event_about(service: &Service, deployment_id: &str) -> Option<String> {
+    service
+        .events()
+        .iter()
+        .filter_map(|e| e.message())
+        .find(|m| {
+            m.contains(deployment_id)
+                && ["fail", "circuit breaker", "rolling back"].iter().any(|k| m.contains(k))
+        })
+        .map(str::to_owned)
+}
+
 /// Deployments still rolling that this run did not start.
 pub fn in_progress_deployments(service: &Service) -> Vec<String> {
     service
@@ -235,9 +249,12 @@ impl RolloutWatcher<'_> {
         let deployments = service.deployments();
         let Some(ours) = deployments.iter().find(|d| d.id() == Some(w.deployment_id.as_str())) else {
             let primary = deployments.iter().find(|d| d.status() == Some("PRIMARY")).and_then(|d| d.id());
-            let reason = match primary {
-                Some(p) => format!("deployment {} is gone; {p} is the service's deployment now", w.deployment_id),
-                None => format!("deployment {} is gone", w.deployment_id),
+            // ECS drops a failed deployment once its tasks are gone, maybe
+            // between two polls; its events still say what happened.
+            let reason = match (last_event_about(service, &w.deployment_id), primary) {
+                (Some(event), _) => event,
+                (None, Some(p)) => format!("deployment {} is gone; {p} is the service's deployment now", w.deployment_id),
+                (None, None) => format!("deployment {} is gone", w.deployment_id),
             };
             (self.on_state)(&w.name, &format!("failed: {reason}"));
             w.decide(StepResult::Failed, Some(reason));
@@ -587,5 +604,49 @@ mod tests {
             deployment("ecs-svc/1", "ACTIVE", Completed, OLD, 1, 0),
         ]);
         assert_eq!(in_progress_deployments(&s), ["ecs-svc/5"]);
+    }
+}
+
+#[cfg(test)]
+mod vanished_tests {
+    use super::*;
+    use crate::ecs::testing::{self, deployment, describe_services_output, service};
+    use aws_sdk_ecs::types::ServiceEvent;
+    use aws_sdk_ecs::Client;
+    use aws_smithy_mocks::{mock, mock_client, RuleMode};
+
+    #[tokio::test(start_paused = true)]
+    async fn a_deployment_dropped_between_polls_is_explained_by_its_event() {
+        let old = "arn:aws:ecs:us-east-1:123456789012:task-definition/alpha-gunicorn:1";
+        let mut s = service("alpha-gunicorn", vec![deployment("ecs-svc/3", "PRIMARY", DeploymentRolloutState::InProgress, old, 1, 0)]);
+        s.events = Some(vec![
+            ServiceEvent::builder().message("(service alpha-gunicorn) rolling back to deployment ecs-svc/1.").build(),
+            ServiceEvent::builder().message("(service alpha-gunicorn) (deployment ecs-svc/2) deployment failed: tasks failed to start.").build(),
+        ]);
+        let rule = mock!(Client::describe_services).then_output(move || describe_services_output(vec![s.clone()]));
+        let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, [&rule]);
+        let logs = mock_client!(aws_sdk_cloudwatchlogs, []);
+        let watcher = RolloutWatcher {
+            ecs: &ecs,
+            logs: &logs,
+            cluster: "alpha-cluster",
+            on_state: &|_, _| {},
+        };
+        let mut watches = [Watch::new("gunicorn", "alpha-gunicorn", "ecs-svc/2".into(), testing::described("alpha-gunicorn", 2, "gunicorn", "r:v2"))];
+        let limits = WatchLimits {
+            deadline: Instant::now() + Duration::from_secs(600),
+            no_progress: Duration::from_secs(120),
+            failed_tasks_threshold: 2,
+            pacing: Pacing::default(),
+            fail_fast: true,
+        };
+        watcher.watch(&mut watches, limits).await.unwrap();
+        assert_eq!(
+            watches[0].verdict,
+            Some((
+                StepResult::Failed,
+                Some("(service alpha-gunicorn) (deployment ecs-svc/2) deployment failed: tasks failed to start.".into())
+            ))
+        );
     }
 }

@@ -371,7 +371,7 @@ pub async fn run(
         .services
         .iter()
         .filter(|s| matches!(s.result, StepResult::Failed | StepResult::TimedOut))
-        .map(|s| format!("`{}`", s.name))
+        .map(|s| s.name.clone())
         .collect();
     for s in report.services.iter_mut().filter(|s| s.result == StepResult::InProgress) {
         s.reason = Some(format!("stopped watching: {} failed", failed_names.join(", ")));

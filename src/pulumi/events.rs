@@ -95,8 +95,7 @@ pub fn read_stack_outputs(path: &Path) -> Result<Option<StackOutputs>, EventLogE
     let found = events
         .into_iter()
         .filter_map(|e| e.res_outputs_event)
-        .filter(|e| e.metadata.type_token == "pulumi:pulumi:Stack")
-        .last();
+        .rfind(|e| e.metadata.type_token == "pulumi:pulumi:Stack");
     Ok(found.map(|e| {
         let take = |s: Option<StateMetadata>| {
             let mut map = s.and_then(|s| s.outputs).unwrap_or_default();
@@ -119,7 +118,7 @@ pub fn read_summary(path: &Path) -> Result<Option<ApplySummary>, EventLogError> 
     Ok(events
         .into_iter()
         .filter_map(|e| e.summary_event)
-        .last()
+        .next_back()
         .map(|s| ApplySummary {
             duration_secs: s.duration_seconds,
             counts: s.resource_changes,

@@ -38,6 +38,21 @@ fn describe_holders(holders: &[LockHolder]) -> String {
     format!(" ({}); wait for it to finish. stackpilot never cancels someone else's update: if you are sure it is dead, run `pulumi cancel` yourself", list.join("; "))
 }
 
+/// A failed call whose output carries Pulumi's lock error becomes
+/// [`PulumiError::Locked`]; anything else passes through.
+fn fail_if_locked(finished: Finished) -> Result<Finished, PulumiError> {
+    if finished.success() {
+        return Ok(finished);
+    }
+    match lock::holders(&finished.stderr_tail).or_else(|| lock::holders(&finished.stdout)) {
+        Some(holders) => Err(PulumiError::Locked {
+            holders,
+            stderr_tail: finished.stderr_tail,
+        }),
+        None => Ok(finished),
+    }
+}
+
 /// Finds `pulumi` on PATH.
 pub fn locate() -> Result<Program, PulumiError> {
     which::which("pulumi")
@@ -90,20 +105,11 @@ impl Stack {
             .args(["--stack", self.env.as_str(), "--non-interactive", "--color", "never"])
     }
 
-    /// Turns a failed call into [`PulumiError::Locked`] when the failure was a lock.
+    /// Turns a failed call into [`PulumiError::Locked`] when the failure was
+    /// a lock, and into [`ProcessError::Status`] otherwise.
     fn classify(&self, finished: Finished) -> Result<Finished, PulumiError> {
-        if finished.success() {
-            return Ok(finished);
-        }
-        let holders = lock::holders(&finished.stderr_tail)
-            .or_else(|| lock::holders(&finished.stdout));
-        match holders {
-            Some(holders) => Err(PulumiError::Locked {
-                holders,
-                stderr_tail: finished.stderr_tail,
-            }),
-            None => Ok(finished.check()?),
-        }
+        let finished = fail_if_locked(finished)?;
+        Ok(finished.check()?)
     }
 
     /// Selects the stack, creating it when it does not exist yet.
@@ -128,15 +134,7 @@ impl Stack {
         } else {
             self.stack_command(["preview", "--json"])
         };
-        let finished = cmd.arg("--event-log").arg(event_log).run(on_line)?;
-        if !finished.success() {
-            if let Some(holders) = lock::holders(&finished.stderr_tail).or_else(|| lock::holders(&finished.stdout)) {
-                return Err(PulumiError::Locked {
-                    holders,
-                    stderr_tail: finished.stderr_tail,
-                });
-            }
-        }
+        let finished = fail_if_locked(cmd.arg("--event-log").arg(event_log).run(on_line)?)?;
         let digest = preview::parse(&finished.stdout);
         let stack_outputs = match events::read_stack_outputs(event_log) {
             Ok(outputs) => outputs,

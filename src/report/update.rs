@@ -194,10 +194,10 @@ impl UpdateReport {
         let tags: Vec<String> = self
             .tags
             .iter()
-            .map(|(kind, tag)| format!("{} `{}`", inline(kind), inline(tag)))
+            .map(|(kind, tag)| format!("{} <code>{}</code>", inline(kind), inline(tag)))
             .collect();
         doc.essential(format!(
-            "### App update of `{}`: {}\n\nCluster `{}` · {} · {:.0} s\n\n",
+            "### App update of <code>{}</code>: {}\n\nCluster <code>{}</code> · {} · {:.0} s\n\n",
             inline(&self.env),
             self.outcome.headline(),
             inline(&self.cluster),
@@ -217,7 +217,7 @@ impl UpdateReport {
             self.services_table(&mut doc);
             for s in &self.services {
                 for failure in &s.failed_tasks {
-                    doc.detail(task_failure_details(&format!("`{}`: task", s.name), failure));
+                    doc.detail(task_failure_details(&format!("{}: task", s.name), failure));
                 }
             }
         }
@@ -232,7 +232,7 @@ impl UpdateReport {
             } else {
                 format!("keep revision {}: it already runs the image", r.old_revision)
             };
-            let mut text = format!("**`{}`** ({}): {}\n\n", inline(&r.family), inline(&r.container), action);
+            let mut text = format!("**<code>{}</code>** ({}): {}\n\n", inline(&r.family), inline(&r.container), action);
             if !r.changes.is_empty() {
                 text.push_str("| field | now | after |\n| --- | --- | --- |\n");
                 for c in &r.changes {
@@ -248,10 +248,10 @@ impl UpdateReport {
             if !r.environment.is_empty() || !r.secrets.is_empty() {
                 text.push_str(&format!("<details><summary>{} environment variables, {} secrets (unchanged)</summary>\n\n", r.environment.len(), r.secrets.len()));
                 for e in &r.environment {
-                    text.push_str(&format!("- `{}` = <code>{}</code>\n", inline(&e.name), inline(&e.value)));
+                    text.push_str(&format!("- <code>{}</code> = <code>{}</code>\n", inline(&e.name), inline(&e.value)));
                 }
                 for s in &r.secrets {
-                    text.push_str(&format!("- `{}` from <code>{}</code>\n", inline(&s.name), inline(&s.value_from)));
+                    text.push_str(&format!("- <code>{}</code> from <code>{}</code>\n", inline(&s.name), inline(&s.value_from)));
                 }
                 text.push_str("\n</details>\n\n");
             }
@@ -294,7 +294,7 @@ impl UpdateReport {
                 }
                 Row {
                     text: format!(
-                        "| `{}` | {} | {} | {} / {} | {} | {:.0} s |\n",
+                        "| <code>{}</code> | {} | {} | {} / {} | {} | {:.0} s |\n",
                         inline(&s.name),
                         revision,
                         image,
@@ -329,7 +329,7 @@ fn image_tag(image: &str) -> &str {
 
 fn migration_section(doc: &mut Document, m: &MigrationReport) {
     let mut text = format!(
-        "#### Migration\n\n`{}` revision {} · database `{}` · {}{} · {:.0} s\n\n",
+        "#### Migration\n\n<code>{}</code> revision {} · database <code>{}</code> · {}{} · {:.0} s\n\n",
         inline(&m.family),
         m.revision.map_or_else(|| "–".to_owned(), |r| r.to_string()),
         inline(&m.database),
@@ -358,12 +358,12 @@ fn task_failure_details(what: &str, f: &TaskFailure) -> String {
         text.push_str(&format!(
             "Stopped: {}{}\n\n",
             inline(reason),
-            f.stop_code.as_ref().map(|c| format!(" (`{}`)", inline(c))).unwrap_or_default()
+            f.stop_code.as_ref().map(|c| format!(" (<code>{}</code>)", inline(c))).unwrap_or_default()
         ));
     }
     if let Some(log) = &f.log {
         if let Some(loc) = &log.location {
-            text.push_str(&format!("Log `{}` / `{}`:\n\n", inline(&loc.group), inline(&loc.stream)));
+            text.push_str(&format!("Log <code>{}</code> / <code>{}</code>:\n\n", inline(&loc.group), inline(&loc.stream)));
         }
         if !log.lines.is_empty() {
             text.push_str(&code_block(&log.lines.join("\n")));
