@@ -235,8 +235,8 @@ pub fn essential_failure(task: &Task, revision: &Described) -> Option<TaskFailur
 
 pub fn describe_failure(f: &TaskFailure) -> String {
     let mut s = match (&f.container, f.exit_code) {
-        (Some(c), Some(code)) => format!("container `{c}` exited with {code}"),
-        (Some(c), None) => format!("container `{c}` did not run"),
+        (Some(c), Some(code)) => format!("container {c} exited with {code}"),
+        (Some(c), None) => format!("container {c} did not run"),
         _ => "the task stopped".to_owned(),
     };
     if let Some(reason) = &f.stopped_reason {
@@ -348,7 +348,7 @@ mod tests {
         let logs = mock_client!(aws_sdk_cloudwatchlogs, [&log_rule]);
         let report = gate(ecs, logs, limits()).await;
         assert_eq!(report.result, StepResult::Failed);
-        assert_eq!(report.reason.as_deref(), Some("container `backend_update` exited with 1 (Essential container in task exited)"));
+        assert_eq!(report.reason.as_deref(), Some("container backend_update exited with 1 (Essential container in task exited)"));
         let failure = report.failure.unwrap();
         assert_eq!(failure.log.unwrap().lines, ["relation already exists"]);
     }

@@ -509,7 +509,7 @@ mod tests {
         watcher.watch(&mut watches, limits()).await.unwrap();
         let (result, reason) = watches[0].verdict.clone().unwrap();
         assert_eq!(result, StepResult::Failed);
-        assert!(reason.unwrap().contains("container `gunicorn` exited with 1"));
+        assert!(reason.unwrap().contains("container gunicorn exited with 1"));
         let failure = &watches[0].failures[0];
         assert_eq!(failure.log.as_ref().unwrap().lines, ["ImproperlyConfigured"]);
     }

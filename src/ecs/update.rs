@@ -60,6 +60,7 @@ struct Target {
     current_arn: String,
     current_image: Option<String>,
     desired_count: i32,
+    running_count: i32,
     rolls: bool,
 }
 
@@ -180,7 +181,7 @@ pub async fn run(
             old_image: t.current_image.clone(),
             new_image: Some(family.new_image.clone()),
             desired: t.desired_count,
-            running: 0,
+            running: t.running_count,
             result: if !t.rolls {
                 StepResult::Unchanged
             } else if options.dry_run {
@@ -218,6 +219,10 @@ pub async fn run(
         report.outcome = UpdateOutcome::NothingToDo;
         report.message = Some("every service already runs the requested images; nothing was registered or rolled".into());
         report.duration_secs = started.elapsed().as_secs_f64();
+        return Ok(report);
+    }
+
+    if let Some(report) = interrupted_before_writes(&mut report, started) {
         return Ok(report);
     }
 
@@ -282,6 +287,10 @@ pub async fn run(
             report.duration_secs = started.elapsed().as_secs_f64();
             return Ok(report);
         }
+    }
+
+    if let Some(report) = interrupted_before_writes(&mut report, started) {
+        return Ok(report);
     }
 
     // 5. Every rollout at once.
@@ -384,7 +393,16 @@ pub async fn run(
         report.duration_secs = started.elapsed().as_secs_f64();
         return Ok(report);
     }
-    let rollback_ok = roll_back(clients, contract, &targets, &watches, &mut report, options, on_state).await?;
+    let (rollback_ok, end) = roll_back(clients, contract, &targets, &watches, &mut report, options, on_state).await?;
+    if end == WatchEnd::Interrupted {
+        report.outcome = UpdateOutcome::Interrupted;
+        report.message = Some(format!(
+            "{} failed; interrupted while rolling back: the rollbacks above are still in progress in ECS",
+            failed_names.join(", ")
+        ));
+        report.duration_secs = started.elapsed().as_secs_f64();
+        return Ok(report);
+    }
     report.outcome = if timed_out {
         UpdateOutcome::TimedOut
     } else if rollback_ok {
@@ -409,7 +427,7 @@ async fn roll_back(
     report: &mut UpdateReport,
     options: &UpdateOptions,
     on_state: &(dyn Fn(&str, &str) + Sync),
-) -> Result<bool, EcsError> {
+) -> Result<(bool, WatchEnd), EcsError> {
     let mut back: Vec<(usize, Watch)> = Vec::new();
     for (k, _) in watches {
         let t = &targets[*k];
@@ -479,7 +497,18 @@ async fn roll_back(
         .iter()
         .filter(|s| s.deployment_id.is_some())
         .all(|s| s.rollback.as_ref().is_some_and(|r| r.result == StepResult::Succeeded));
-    Ok(all_ok)
+    Ok((all_ok, end))
+}
+
+/// Ctrl-C before a write: stop with nothing more changed.
+fn interrupted_before_writes(report: &mut UpdateReport, started: Instant) -> Option<UpdateReport> {
+    if !crate::interrupt::requested() {
+        return None;
+    }
+    report.outcome = UpdateOutcome::Interrupted;
+    report.message = Some("interrupted before the next change; nothing more was written".into());
+    report.duration_secs = started.elapsed().as_secs_f64();
+    Some(report.clone())
 }
 
 fn fill(entry: &mut ServiceReport, w: &Watch) {
@@ -517,6 +546,7 @@ async fn target_of(
         current_arn,
         current_image,
         desired_count: service.desired_count(),
+        running_count: service.running_count(),
         rolls,
     })
 }

@@ -333,7 +333,7 @@ fn migration_section(doc: &mut Document, m: &MigrationReport) {
         inline(&m.family),
         m.revision.map_or_else(|| "–".to_owned(), |r| r.to_string()),
         inline(&m.database),
-        m.result.label(),
+        if m.result == StepResult::Planned { "would run first" } else { m.result.label() },
         m.reason.as_ref().map(|r| format!(": {}", inline(r))).unwrap_or_default(),
         m.duration_secs,
     );
@@ -373,4 +373,96 @@ fn task_failure_details(what: &str, f: &TaskFailure) -> String {
     }
     text.push_str("\n</details>\n\n");
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ecs::logs::{LogLocation, LogTail};
+
+    fn rolled_back() -> UpdateReport {
+        let mut report = UpdateReport::new("alpha", "alpha-cluster", false);
+        report.outcome = UpdateOutcome::RolledBack;
+        report.tags.insert("backend".into(), "broken".into());
+        report.message = Some("gunicorn failed; every service this run updated is back on its previous revision".into());
+        report.duration_secs = 93.4;
+        let failure = TaskFailure {
+            task_id: "0123456789abcdef0123456789abcdef".into(),
+            container: Some("gunicorn".into()),
+            exit_code: Some(1),
+            stop_code: Some("EssentialContainerExited".into()),
+            stopped_reason: Some("Essential container in task exited".into()),
+            log: Some(LogTail {
+                location: Some(LogLocation {
+                    group: "/ecs/alpha-gunicorn".into(),
+                    stream: "ecs/gunicorn/0123456789abcdef0123456789abcdef".into(),
+                }),
+                // What a hostile log line could try: close the block, open HTML.
+                lines: vec!["Traceback (most recent call last):".into(), "```\n</details><script>x</script>".into()],
+                unavailable: None,
+            }),
+        };
+        for (name, result, reason, failures) in [
+            ("gunicorn", StepResult::Failed, Some("task 0123: container gunicorn exited with 1 (Essential container in task exited)"), vec![failure]),
+            ("default", StepResult::Succeeded, None, vec![]),
+            ("beat", StepResult::InProgress, Some("stopped watching: gunicorn failed"), vec![]),
+        ] {
+            report.services.push(ServiceReport {
+                name: name.into(),
+                service: format!("alpha-{name}"),
+                old_revision: Some(1),
+                new_revision: Some(2),
+                old_image: Some("1.dkr.ecr.us-east-1.amazonaws.com/acme-backend:latest".into()),
+                new_image: Some("1.dkr.ecr.us-east-1.amazonaws.com/acme-backend:broken".into()),
+                desired: 1,
+                running: 1,
+                result,
+                reason: reason.map(str::to_owned),
+                deployment_id: Some("ecs-svc/1".into()),
+                duration_secs: 41.0,
+                failed_tasks: failures,
+                rollback: Some(RollbackReport {
+                    to_revision: Some(1),
+                    deployment_id: Some("ecs-svc/2".into()),
+                    result: StepResult::Succeeded,
+                    reason: None,
+                }),
+            });
+        }
+        report
+    }
+
+    #[test]
+    fn a_rolled_back_update_reads_as_one() {
+        insta::assert_snapshot!(rolled_back().markdown(crate::report::SUMMARY_LIMIT));
+    }
+
+    #[test]
+    fn json_carries_the_same_values() {
+        let json = serde_json::to_value(rolled_back()).unwrap();
+        assert_eq!(json["outcome"], "rolled_back");
+        assert_eq!(json["services"][0]["result"], "failed");
+        assert_eq!(json["services"][0]["rollback"]["result"], "succeeded");
+        assert_eq!(json["services"][0]["failed_tasks"][0]["exit_code"], 1);
+    }
+
+    #[test]
+    fn a_huge_log_does_not_break_the_limit() {
+        let mut report = rolled_back();
+        let lines: Vec<String> = (0..50).map(|i| format!("{i} {}", "x".repeat(4000))).collect();
+        for s in &mut report.services {
+            s.failed_tasks = (0..10)
+                .map(|_| {
+                    let mut f = rolled_back().services[0].failed_tasks[0].clone();
+                    if let Some(log) = f.log.as_mut() {
+                        log.lines = lines.clone();
+                    }
+                    f
+                })
+                .collect();
+        }
+        let out = report.markdown(100_000);
+        assert!(out.len() <= 100_000);
+        assert!(out.contains("rolled back to revision 1"), "the table survives");
+    }
 }

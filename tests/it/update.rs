@@ -142,7 +142,7 @@ fn a_circuit_breaker_failure_is_a_failure_not_a_success() {
     // breaker's FAILED verdict can end this rollout.
     let run = sandbox.update(&contract, &["--frontend", "quits", "--failed-tasks-threshold", "100"]);
     assert_eq!(run.code, 3, "{}", run.stderr);
-    assert!(sandbox.summary().contains("circuit breaker"), "{}", sandbox.summary());
+    assert!(sandbox.summary().contains("deployment failed: tasks failed to start"), "{}", sandbox.summary());
 }
 
 #[test]
@@ -303,5 +303,73 @@ fn bad_tags_and_contracts_are_refused_before_any_call() {
     assert!(run.stderr.contains("cluster is empty"), "{}", run.stderr);
     let run = sandbox.stackpilot(&["update", "alpha", "--contract", contract.to_str().unwrap()]);
     assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("--backend <TAG>|--frontend <TAG>"), "{}", run.stderr);
+    let run = sandbox.stackpilot(&["deploy", "alpha", "--backend", "v2", "--contract", contract.to_str().unwrap()]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("use `update --contract`"), "{}", run.stderr);
     assert!(sandbox.calls().is_empty(), "{:?}", sandbox.calls());
+}
+
+#[test]
+fn ctrl_c_during_the_rollout_exits_130_and_writes_nothing_more() {
+    let sandbox = Sandbox::start("slow.yaml");
+    let contract = sandbox.seeded();
+    sandbox.clear_calls();
+    let child = sandbox
+        .update_command(&contract, &["--frontend", "slow"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("stackpilot starts");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let seen = loop {
+        let calls = sandbox.calls();
+        if calls.iter().any(|c| c.operation == "UpdateService") {
+            break calls.len();
+        }
+        assert!(std::time::Instant::now() < deadline, "the rollout never started");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    // SAFETY: kill(2) on our own child's pid.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    let out = child.wait_with_output().expect("stackpilot ends");
+    let run = crate::support::finish(out);
+    assert_eq!(run.code, 130, "{}", run.stderr);
+    let later: Vec<String> = sandbox.calls()[seen..]
+        .iter()
+        .filter(|c| c.mutating)
+        .map(|c| c.operation.clone())
+        .collect();
+    assert!(later.is_empty(), "wrote after Ctrl-C: {later:?}");
+    let summary = sandbox.summary();
+    assert!(summary.contains("interrupted"), "{summary}");
+    assert!(summary.contains("in progress"), "{summary}");
+}
+
+#[test]
+fn a_service_fresh_from_the_iac_gets_the_contracts_count_and_others_keep_theirs() {
+    let sandbox = Sandbox::start("healthy.yaml");
+    let contract = sandbox.seed_with("alpha", 0);
+    sandbox.wait_stable("alpha-cluster", &ALL_SERVICES);
+    // The contract asks for 2; autoscaling is not there yet, so 2 it is.
+    let text = std::fs::read_to_string(&contract).unwrap().replace("\"desiredCount\": 0", "\"desiredCount\": 2");
+    std::fs::write(&contract, text).unwrap();
+    let run = sandbox.update(&contract, &["--frontend", "v2"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let ecs = sandbox.ecs();
+    let counts = sandbox.block_on(async {
+        let out = ecs
+            .describe_services()
+            .cluster("alpha-cluster")
+            .services("alpha-web-ui")
+            .services("alpha-gunicorn")
+            .send()
+            .await
+            .unwrap();
+        out.services().iter().map(|s| (s.service_name().unwrap().to_owned(), s.desired_count())).collect::<Vec<_>>()
+    });
+    assert!(counts.contains(&("alpha-web-ui".to_owned(), 2)), "{counts:?}");
+    assert!(counts.contains(&("alpha-gunicorn".to_owned(), 0)), "not updated, so untouched: {counts:?}");
 }

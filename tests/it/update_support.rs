@@ -75,8 +75,14 @@ impl Sandbox {
 
     /// Seeds `env` and writes its deploy contract next to the test's files.
     pub fn seed(&self, env: &str) -> PathBuf {
+        self.seed_with(env, 1)
+    }
+
+    /// Seeds `env` with every service at `desired` tasks.
+    pub fn seed_with(&self, env: &str, desired: u32) -> PathBuf {
         let out = Command::new(sandbox_python())
             .args(["-m", "stackpilot_sandbox", "seed", env, "--endpoint", &self.endpoint()])
+            .args(["--desired-count", &desired.to_string()])
             .env("AWS_ACCESS_KEY_ID", "testing")
             .env("AWS_SECRET_ACCESS_KEY", "testing")
             .env("AWS_DEFAULT_REGION", "us-east-1")
@@ -114,16 +120,18 @@ impl Sandbox {
         let deadline = Instant::now() + Duration::from_secs(60);
         self.block_on(async {
             loop {
+                // Throttling scenarios throttle this client too: just ask again.
                 let out = ecs
                     .describe_services()
                     .cluster(cluster)
                     .set_services(Some(services.iter().map(|s| s.to_string()).collect()))
                     .send()
-                    .await
-                    .expect("describe services");
-                let stable = out.services().iter().all(|s| {
-                    s.deployments().len() == 1
-                        && s.deployments()[0].rollout_state().map(|r| r.as_str()) == Some("COMPLETED")
+                    .await;
+                let stable = out.is_ok_and(|out| {
+                    out.services().iter().all(|s| {
+                        s.deployments().len() == 1
+                            && s.deployments()[0].rollout_state().map(|r| r.as_str()) == Some("COMPLETED")
+                    })
                 });
                 if stable {
                     return;
@@ -143,8 +151,12 @@ impl Sandbox {
 
     /// The stackpilot binary with only the sandbox's AWS settings.
     pub fn stackpilot(&self, args: &[&str]) -> Run {
-        let out = Command::new(env!("CARGO_BIN_EXE_stackpilot"))
-            .env_clear()
+        finish(self.command(args).output().expect("stackpilot runs"))
+    }
+
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_stackpilot"));
+        cmd.env_clear()
             .env("PATH", "/usr/local/bin:/usr/bin:/bin")
             .env("HOME", self.dir.path())
             .env("AWS_ENDPOINT_URL", self.endpoint())
@@ -154,14 +166,16 @@ impl Sandbox {
             .env("AWS_EC2_METADATA_DISABLED", "true")
             .env("AWS_CONFIG_FILE", self.dir.path().join("no-aws-config"))
             .env("AWS_SHARED_CREDENTIALS_FILE", self.dir.path().join("no-aws-credentials"))
-            .args(args)
-            .output()
-            .expect("stackpilot runs");
-        finish(out)
+            .args(args);
+        cmd
     }
 
     /// `update alpha` with the contract, fast polling and a summary file.
     pub fn update(&self, contract: &Path, extra: &[&str]) -> Run {
+        finish(self.update_command(contract, extra).output().expect("stackpilot runs"))
+    }
+
+    pub fn update_command(&self, contract: &Path, extra: &[&str]) -> Command {
         let summary = self.summary_path();
         let mut args = vec![
             "update",
@@ -174,7 +188,7 @@ impl Sandbox {
             "0.2",
         ];
         args.extend_from_slice(extra);
-        self.stackpilot(&args)
+        self.command(&args)
     }
 
     pub fn summary_path(&self) -> PathBuf {

@@ -1,0 +1,2 @@
+// The μblog front page script (a stand-in for the real bundle).
+console.log("ublog");

@@ -1,0 +1,124 @@
+# The demo's steps, sourced by scripts/demo (which sets repo, out, work,
+# stackpilot, DEMO_PYTHON and the helpers section/say/die).
+
+# Shows a command as a person would type it, runs it with its output indented
+# and kept in $out/logs, and sets `rc` to its exit code.
+show_run() { # log-name command...
+  local log="$out/logs/$1.log"
+  shift
+  mkdir -p "$out/logs"
+  printf '   $ %s\n' "$(echo "${@/#$stackpilot/stackpilot}" | sed "s#$out/#\$OUT/#g; s#$work/infra#demo/infra#g; s#$repo/##g")"
+  set +e
+  "$@" 2>&1 | tee "$log" | sed 's/^/     /'
+  rc=${PIPESTATUS[0]}
+  set -e
+}
+
+step_postgres() {
+  section "1/7 A throwaway PostgreSQL, standing in for the shared RDS instance"
+  pg_start "$work/postgres"
+  say "$("$(pg_bindir)/postgres" --version) on 127.0.0.1:$PGPORT, run as user '${PG_OS_USER}',"
+  say "data in a temp dir, trust auth on loopback only. Both app envs will share it, as they share RDS."
+}
+
+step_infrastructure() {
+  section "2/7 Infrastructure pipeline: the real Pulumi CLI, local file backend"
+  say "The real app program (pulumi/app) needs Pulumi's 'aws' provider plugin. This machine is"
+  say "offline and cannot download it, so the demo runs a stand-in program with the app stack's"
+  say "shape (demo/infra: every resource is a state-only fixture resource) through the same"
+  say "stackpilot commands: preview -> Markdown summary, up, and the 'deploy' contract output."
+  export PULUMI_HOME="$work/pulumi-home" PULUMI_BACKEND_URL="file://$work/pulumi-state"
+  export PULUMI_CONFIG_PASSPHRASE=demo-only PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
+  mkdir -p "$work/pulumi-state"
+  # A copy, because Pulumi writes each new stack's encryption salt into its config file.
+  cp -r demo/infra "$work/infra"
+  show_run infra-alpha-preview "$stackpilot" preview app alpha --root "$work/infra" --summary "$out/infra-alpha-preview.md"
+  [[ $rc -eq 0 ]] || die "stackpilot preview exited $rc"
+  say "summary: $(head -n1 "$out/infra-alpha-preview.md")"
+  for env in alpha beta; do
+    # Pulumi's own progress goes to the log; the summary's heading says what happened.
+    printf '   $ stackpilot up app %s --root demo/infra --yes --summary $OUT/infra-%s-up.md\n' "$env" "$env"
+    "$stackpilot" up app "$env" --root "$work/infra" --yes --summary "$out/infra-$env-up.md" >"$out/logs/infra-$env-up.log" 2>&1 \
+      || die "stackpilot up app $env failed; see $out/logs/infra-$env-up.log"
+    say "  $(grep -m1 '^## ' "$out/infra-$env-up.md" | tail -n1)"
+  done
+  say "On a machine with internet, the real stacks run the same way against this sandbox:"
+  sed 's/^/     /' demo/with-internet.md
+}
+
+step_sandbox() {
+  section "3/7 The local AWS sandbox (moto, with an ECS that rolls, crashes and rolls back)"
+  # Started at the repo root: the scenario's `cwd: demo/app` is relative to it.
+  # PG* and STATIC_ROOT reach the migration through the sandbox's environment.
+  STATIC_ROOT="$work/static" "$DEMO_PYTHON" -m stackpilot_sandbox serve --port 0 \
+    --scenario demo/scenarios/demo.yaml >"$work/sandbox.ready" 2>"$out/logs/sandbox.log" &
+  sandbox_pid=$!
+  local waited=0
+  until grep -q 'listening on' "$work/sandbox.ready" 2>/dev/null; do
+    kill -0 "$sandbox_pid" 2>/dev/null || die "the sandbox did not start; see $out/logs/sandbox.log"
+    (( waited++ < 300 )) || die "the sandbox did not start within 60 s"
+    sleep 0.2
+  done
+  export AWS_ENDPOINT_URL="$(grep -o 'http://[0-9.:]*' "$work/sandbox.ready")"
+  # Dummy credentials, and none of the developer's own profiles.
+  export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-east-1
+  export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
+  unset AWS_PROFILE AWS_SESSION_TOKEN
+  say "listening on $AWS_ENDPOINT_URL, scenario demo/scenarios/demo.yaml (time x5 faster)"
+  for env in alpha beta; do
+    "$DEMO_PYTHON" -m stackpilot_sandbox seed "$env" >"$out/$env.contract.json"
+  done
+  say "seeded alpha and beta as the app stack makes them (cluster, 4 services on :latest, the"
+  say "migration task family); deploy contracts: \$OUT/alpha.contract.json, \$OUT/beta.contract.json"
+  say "the <env>-backend_update family really runs 'python manage.py pre_update' in demo/app here"
+  "$DEMO_PYTHON" demo/look.py wait-stable alpha && "$DEMO_PYTHON" demo/look.py wait-stable beta \
+    || die "the seeded services did not settle; see $out/logs/sandbox.log"
+  "$DEMO_PYTHON" demo/look.py services alpha
+}
+
+step_update() { # env tag step-number
+  local env="$1" tag="$2"
+  section "$3/7 App update: $env to backend $tag (migration gate, then every backend service at once)"
+  show_run "update-$env-$tag" "$stackpilot" update "$env" --backend "$tag" \
+    --contract "$out/$env.contract.json" --summary "$out/update-$env-$tag.md"
+  [[ $rc -eq 0 ]] || die "stackpilot update $env exited $rc (expected 0); summary: $out/update-$env-$tag.md, log: $out/logs/update-$env-$tag.log"
+  say "the migration task's CloudWatch log (written by demo/app/manage.py):"
+  "$DEMO_PYTHON" demo/look.py migration-log "$env" | sed 's/^/  /'
+  say "the services afterwards:"
+  "$DEMO_PYTHON" demo/look.py services "$env"
+}
+
+step_show_databases() {
+  section "What the migrations did to the shared PostgreSQL"
+  say "\$ psql -c 'SELECT datname FROM pg_database'  (and django_migrations in each app database)"
+  psql -X -At -c "SELECT datname FROM pg_database WHERE datname LIKE '%-db' ORDER BY 1" | while read -r db; do
+    say "  database $db:"
+    psql -X -At -F '  ' -d "$db" -c "SELECT app || '.' || name, to_char(applied, 'HH24:MI:SS') FROM django_migrations ORDER BY id" \
+      | sed 's/^/         applied /'
+    say "    table blog_post: $(psql -X -At -d "$db" -c "SELECT string_agg(column_name, ', ' ORDER BY ordinal_position) FROM information_schema.columns WHERE table_name = 'blog_post'")"
+  done
+}
+
+step_bad_image() { # env tag
+  local env="$1" tag="$2"
+  section "6/7 A bad image: $env to backend $tag (crashes on start), rolled back as a unit"
+  show_run "update-$env-$tag" "$stackpilot" update "$env" --backend "$tag" \
+    --contract "$out/$env.contract.json" --summary "$out/update-$env-$tag.md"
+  [[ $rc -eq 3 ]] || die "stackpilot update $env --backend $tag exited $rc (expected 3: failed and rolled back); summary: $out/update-$env-$tag.md"
+  say "exit code $rc: failed and rolled back. The services afterwards (back on the v2 revision):"
+  "$DEMO_PYTHON" demo/look.py services "$env"
+}
+
+step_where_to_look() {
+  section "7/7 The Markdown summaries (kept): $out"
+  (cd "$out" && ls -1 ./*.md | sed 's#^\./#     #')
+  cat <<EOF
+   What a person looks at (in GitHub Actions these are the job summaries):
+     update-alpha-v3-broken.md  why it failed: the crashed tasks' stopped reason and log lines,
+                                which services were rolled back, old -> new revision per service
+     update-alpha-v2.md         the migration gate (command, result, database) and each service's
+                                rollout: revision, image, running/desired, time taken
+     infra-alpha-preview.md     what a reviewer sees on a pull request that touches a stack
+   Logs of every command: $out/logs/. Demo took $((SECONDS - started)) s.
+EOF
+}
