@@ -13,6 +13,10 @@ default:
 tools:
     scripts/install-tools
 
+# The whole job on this machine, no AWS account: PostgreSQL, Pulumi, the sandbox, two app updates and a rollback.
+demo:
+    scripts/demo
+
 # Every test suite, installing what it needs first.
 test:
     scripts/test

@@ -55,7 +55,7 @@ def services(env: str) -> int:
         family_rev = s["taskDefinition"].rsplit("/", 1)[-1]
         task_def = ecs.describe_task_definition(taskDefinition=s["taskDefinition"])["taskDefinition"]
         image = task_def["containerDefinitions"][0]["image"].rsplit("/", 1)[-1]
-        print(f"  {s['serviceName']:<16} {family_rev:<20} {image:<24} running {s['runningCount']}/{s['desiredCount']}")
+        print(f"{s['serviceName']:<16} {family_rev:<20} {image:<24} running {s['runningCount']}/{s['desiredCount']}")
     return 0
 
 
@@ -64,13 +64,13 @@ def migration_log(env: str) -> int:
     group = f"/ecs/{env}-backend_update"
     streams = logs.describe_log_streams(logGroupName=group)["logStreams"]
     if not streams:
-        print(f"  (no log stream in {group})")
+        print(f"(no log stream in {group})")
         return 1
     latest = max(streams, key=lambda s: s.get("lastEventTimestamp") or s.get("creationTime", 0))
     events = logs.get_log_events(logGroupName=group, logStreamName=latest["logStreamName"], startFromHead=True)
-    print(f"  {group} {latest['logStreamName']}")
+    print(f"{group} {latest['logStreamName']}")
     for event in events["events"]:
-        print(f"    {event['message']}")
+        print(f"  {event['message']}")
     return 0
 
 

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # A throwaway PostgreSQL server standing in for the shared RDS instance.
 # Sourced by scripts/demo. `pg_start DIR` initialises a cluster in DIR, starts
 # it on 127.0.0.1 and a free port, and exports the libpq variables (PGHOST,
@@ -28,6 +29,7 @@ pg_install() {
 
 # The server refuses to run as root, so as root it runs as `postgres`
 # (created by Debian's package) or another unprivileged user.
+PG_OS_USER="${PG_OS_USER:-postgres}"
 pg_as() {
   if [[ $(id -u) -eq 0 ]]; then
     runuser -u "$PG_OS_USER" -- "$@"
@@ -43,7 +45,6 @@ free_port() {
 pg_start() {
   local dir="$1" bin
   bin="$(pg_bindir)"
-  PG_OS_USER="${PG_OS_USER:-postgres}"
   if [[ $(id -u) -eq 0 ]] && ! id "$PG_OS_USER" >/dev/null 2>&1; then
     useradd --system --no-create-home --shell /usr/sbin/nologin "$PG_OS_USER"
   fi

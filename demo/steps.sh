@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2154,SC2016
 # The demo's steps, sourced by scripts/demo (which sets repo, out, work,
 # stackpilot, DEMO_PYTHON and the helpers section/say/die).
 
@@ -6,12 +7,17 @@
 show_run() { # log-name command...
   local log="$out/logs/$1.log"
   shift
-  mkdir -p "$out/logs"
   printf '   $ %s\n' "$(echo "${@/#$stackpilot/stackpilot}" | sed "s#$out/#\$OUT/#g; s#$work/infra#demo/infra#g; s#$repo/##g")"
   set +e
   "$@" 2>&1 | tee "$log" | sed 's/^/     /'
   rc=${PIPESTATUS[0]}
   set -e
+}
+
+# The sandbox as the AWS API shows it (demo/look.py), indented like the rest.
+look() {
+  "$DEMO_PYTHON" demo/look.py "$@" | sed 's/^/     /'
+  return "${PIPESTATUS[0]}"
 }
 
 step_postgres() {
@@ -22,26 +28,30 @@ step_postgres() {
 }
 
 step_infrastructure() {
-  section "2/7 Infrastructure pipeline: the real Pulumi CLI, local file backend"
+  section "2/7 Infrastructure pipeline: the real Pulumi CLI ($(pulumi version)), local file backend"
   say "The real app program (pulumi/app) needs Pulumi's 'aws' provider plugin. This machine is"
   say "offline and cannot download it, so the demo runs a stand-in program with the app stack's"
   say "shape (demo/infra: every resource is a state-only fixture resource) through the same"
-  say "stackpilot commands: preview -> Markdown summary, up, and the 'deploy' contract output."
+  say "stackpilot commands: up (preview, Markdown summary, apply, the 'deploy' output), preview."
   export PULUMI_HOME="$work/pulumi-home" PULUMI_BACKEND_URL="file://$work/pulumi-state"
   export PULUMI_CONFIG_PASSPHRASE=demo-only PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
   mkdir -p "$work/pulumi-state"
   # A copy, because Pulumi writes each new stack's encryption salt into its config file.
   cp -r demo/infra "$work/infra"
-  show_run infra-alpha-preview "$stackpilot" preview app alpha --root "$work/infra" --summary "$out/infra-alpha-preview.md"
-  [[ $rc -eq 0 ]] || die "stackpilot preview exited $rc"
-  say "summary: $(head -n1 "$out/infra-alpha-preview.md")"
   for env in alpha beta; do
-    # Pulumi's own progress goes to the log; the summary's heading says what happened.
+    # Pulumi's own progress goes to the log; the summary's headings say what happened.
     printf '   $ stackpilot up app %s --root demo/infra --yes --summary $OUT/infra-%s-up.md\n' "$env" "$env"
     "$stackpilot" up app "$env" --root "$work/infra" --yes --summary "$out/infra-$env-up.md" >"$out/logs/infra-$env-up.log" 2>&1 \
       || die "stackpilot up app $env failed; see $out/logs/infra-$env-up.log"
-    say "  $(grep -m1 '^## ' "$out/infra-$env-up.md" | tail -n1)"
+    grep '^##' "$out/infra-$env-up.md" | sed 's/^/     /'
   done
+  say "A change for review, as a pull request would bring it: gunicorn gets more CPU."
+  printf '   $ pulumi config set gunicornCpu 512 --stack alpha\n'
+  (cd "$work/infra/pulumi/app" && pulumi config set gunicornCpu 512 --stack alpha --non-interactive) \
+    || die "pulumi config set failed"
+  show_run infra-alpha-preview "$stackpilot" preview app alpha --root "$work/infra" --summary "$out/infra-alpha-preview.md"
+  [[ $rc -eq 0 ]] || die "stackpilot preview exited $rc"
+  sed -n '1,/^| ~/p' "$out/infra-alpha-preview.md" | grep -v '^$' | sed 's/^/     /'
   say "On a machine with internet, the real stacks run the same way against this sandbox:"
   sed 's/^/     /' demo/with-internet.md
 }
@@ -59,7 +69,8 @@ step_sandbox() {
     (( waited++ < 300 )) || die "the sandbox did not start within 60 s"
     sleep 0.2
   done
-  export AWS_ENDPOINT_URL="$(grep -o 'http://[0-9.:]*' "$work/sandbox.ready")"
+  AWS_ENDPOINT_URL="$(grep -o 'http://[0-9.:]*' "$work/sandbox.ready")"
+  export AWS_ENDPOINT_URL
   # Dummy credentials, and none of the developer's own profiles.
   export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-east-1
   export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
@@ -71,9 +82,10 @@ step_sandbox() {
   say "seeded alpha and beta as the app stack makes them (cluster, 4 services on :latest, the"
   say "migration task family); deploy contracts: \$OUT/alpha.contract.json, \$OUT/beta.contract.json"
   say "the <env>-backend_update family really runs 'python manage.py pre_update' in demo/app here"
-  "$DEMO_PYTHON" demo/look.py wait-stable alpha && "$DEMO_PYTHON" demo/look.py wait-stable beta \
-    || die "the seeded services did not settle; see $out/logs/sandbox.log"
-  "$DEMO_PYTHON" demo/look.py services alpha
+  if ! { look wait-stable alpha && look wait-stable beta; }; then
+    die "the seeded services did not settle; see $out/logs/sandbox.log"
+  fi
+  look services alpha
 }
 
 step_update() { # env tag step-number
@@ -83,30 +95,31 @@ step_update() { # env tag step-number
     --contract "$out/$env.contract.json" --summary "$out/update-$env-$tag.md"
   [[ $rc -eq 0 ]] || die "stackpilot update $env exited $rc (expected 0); summary: $out/update-$env-$tag.md, log: $out/logs/update-$env-$tag.log"
   say "the migration task's CloudWatch log (written by demo/app/manage.py):"
-  "$DEMO_PYTHON" demo/look.py migration-log "$env" | sed 's/^/  /'
+  look migration-log "$env"
   say "the services afterwards:"
-  "$DEMO_PYTHON" demo/look.py services "$env"
+  look services "$env"
 }
 
 step_show_databases() {
-  section "What the migrations did to the shared PostgreSQL"
-  say "\$ psql -c 'SELECT datname FROM pg_database'  (and django_migrations in each app database)"
-  psql -X -At -c "SELECT datname FROM pg_database WHERE datname LIKE '%-db' ORDER BY 1" | while read -r db; do
-    say "  database $db:"
-    psql -X -At -F '  ' -d "$db" -c "SELECT app || '.' || name, to_char(applied, 'HH24:MI:SS') FROM django_migrations ORDER BY id" \
-      | sed 's/^/         applied /'
-    say "    table blog_post: $(psql -X -At -d "$db" -c "SELECT string_agg(column_name, ', ' ORDER BY ordinal_position) FROM information_schema.columns WHERE table_name = 'blog_post'")"
+  section "What the migrations did to the one shared PostgreSQL server"
+  printf '   $ psql -c "SELECT datname FROM pg_database WHERE NOT datistemplate"\n'
+  psql -X -At -c "SELECT datname FROM pg_database WHERE NOT datistemplate ORDER BY 1" | sed 's/^/     /'
+  for db in alpha-db beta-db; do
+    printf '   $ psql -d %s -c "SELECT app, name, applied FROM django_migrations"\n' "$db"
+    psql -X -At -F ' | ' -d "$db" -c "SELECT app, name, to_char(applied, 'HH24:MI:SS') FROM django_migrations ORDER BY id" \
+      | sed 's/^/     /'
   done
+  say "blog_post columns in alpha-db: $(psql -X -At -d alpha-db -c "SELECT string_agg(column_name, ', ' ORDER BY ordinal_position) FROM information_schema.columns WHERE table_name = 'blog_post'")"
 }
 
 step_bad_image() { # env tag
   local env="$1" tag="$2"
-  section "6/7 A bad image: $env to backend $tag (crashes on start), rolled back as a unit"
+  section "6/7 A bad image: $env to backend $tag (gunicorn crashes on start), rolled back as a unit"
   show_run "update-$env-$tag" "$stackpilot" update "$env" --backend "$tag" \
     --contract "$out/$env.contract.json" --summary "$out/update-$env-$tag.md"
   [[ $rc -eq 3 ]] || die "stackpilot update $env --backend $tag exited $rc (expected 3: failed and rolled back); summary: $out/update-$env-$tag.md"
   say "exit code $rc: failed and rolled back. The services afterwards (back on the v2 revision):"
-  "$DEMO_PYTHON" demo/look.py services "$env"
+  look services "$env"
 }
 
 step_where_to_look() {

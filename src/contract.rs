@@ -150,7 +150,9 @@ impl Contract {
             .collect();
         for (kind, repo) in &self.images {
             if repo.contains('@') || repo.rsplit('/').next().is_some_and(|last| last.contains(':')) {
-                problems.push(format!("images.{kind} `{repo}` must be a repository without a tag or digest"));
+                problems.push(format!(
+                    "images.{kind} `{repo}` must be a repository without a tag or digest"
+                ));
             }
         }
         if self.network.subnets.is_empty() {
@@ -163,15 +165,26 @@ impl Contract {
             problems.push("services is empty".into());
         }
         let mut refs = vec![("migration.image".to_owned(), &self.migration.image)];
-        refs.extend(self.services.iter().enumerate().map(|(i, s)| (format!("services[{i}].image"), &s.image)));
+        refs.extend(
+            self.services
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (format!("services[{i}].image"), &s.image)),
+        );
         for (path, kind) in refs {
             if !self.images.contains_key(kind.as_str()) {
                 let known: Vec<&str> = self.images.keys().map(String::as_str).collect();
-                problems.push(format!("{path} names image `{kind}`, which is not in images ({})", known.join(", ")));
+                problems.push(format!(
+                    "{path} names image `{kind}`, which is not in images ({})",
+                    known.join(", ")
+                ));
             }
         }
         for (what, names) in [
-            ("services[].name", self.services.iter().map(|s| &s.name).collect::<Vec<_>>()),
+            (
+                "services[].name",
+                self.services.iter().map(|s| &s.name).collect::<Vec<_>>(),
+            ),
             ("services[].service", self.services.iter().map(|s| &s.service).collect()),
         ] {
             let mut seen = BTreeSet::new();
@@ -224,7 +237,10 @@ impl FromStr for ImageTag {
         if !(first.is_ascii_alphanumeric() || first == '_') {
             return Err(bad("it must start with a letter, digit or _"));
         }
-        if !raw.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')) {
+        if !raw
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+        {
             return Err(bad("it contains a character other than A-Z a-z 0-9 _ . -"));
         }
         Ok(ImageTag(raw.to_owned()))

@@ -6,6 +6,7 @@ mod outputs;
 mod stack;
 mod summarize;
 mod update;
+mod update_board;
 
 use std::path::PathBuf;
 

@@ -6,12 +6,12 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crate::cli::{OutputArgs, StackArgs, UpdateArgs};
+use crate::commands::update_board::Board;
 use crate::commands::{infra, stack, Context};
 use crate::contract::{Contract, ImageTag};
 use crate::ecs::pacing::Pacing;
 use crate::ecs::update::{UpdateOptions, UpdateRequest};
 use crate::names::{EnvName, Layer};
-use crate::progress::Progress;
 use crate::report::sink::SummarySink;
 use crate::report::update::{UpdateOutcome, UpdateReport};
 use crate::report::SUMMARY_LIMIT;
@@ -34,7 +34,8 @@ pub(crate) fn deploy(ctx: &Context, args: UpdateArgs) -> Result<Exit, Error> {
     let (env, tags) = parse(&args)?;
     if args.contract.is_some() {
         return Err(Error::Refused(
-            "deploy reads the contract from the app stack it applies; use `update --contract` for a contract file".into(),
+            "deploy reads the contract from the app stack it applies; use `update --contract` for a contract file"
+                .into(),
         ));
     }
     let up_args = StackArgs {
@@ -70,7 +71,9 @@ fn parse(args: &UpdateArgs) -> Result<(EnvName, BTreeMap<String, ImageTag>), Err
         tags.insert(FRONTEND.to_owned(), tag.parse::<ImageTag>()?);
     }
     if !args.poll_interval.is_finite() || args.poll_interval <= 0.0 {
-        return Err(Error::Refused("--poll-interval must be a positive number of seconds".into()));
+        return Err(Error::Refused(
+            "--poll-interval must be a positive number of seconds".into(),
+        ));
     }
     Ok((env, tags))
 }
@@ -132,12 +135,16 @@ fn execute(
         })?;
     let label = format!(
         "{} `{}` in cluster `{}`",
-        if args.dry_run { "planning the update of" } else { "updating" },
+        if args.dry_run {
+            "planning the update of"
+        } else {
+            "updating"
+        },
         env,
         request.contract.cluster
     );
-    let progress = Progress::start(ctx.progress, &label);
-    let on_state = |name: &str, state: &str| progress.line(&format!("{name}: {state}"));
+    let board = Board::start(ctx.progress, &label);
+    let on_state = |name: &str, state: &str| board.state(name, state);
     let result = runtime.block_on(async {
         let config = aws::sdk_config(&request.contract.region).await;
         tracing::debug!("AWS endpoint: {}", aws::endpoint_of(&config));
@@ -147,11 +154,11 @@ fn execute(
     let report = match result {
         Ok(report) => report,
         Err(err) => {
-            progress.finish("stopped");
+            board.finish("stopped");
             return Err(err.into());
         }
     };
-    progress.finish(outcome_word(report.outcome));
+    board.finish(outcome_word(report.outcome));
     publish(&report, &mut sink, args.output.json)?;
     sink.finish();
     Ok(exit_of(&report))
@@ -167,7 +174,9 @@ fn publish(report: &UpdateReport, sink: &mut SummarySink, json: bool) -> Result<
     }
     if let Some(message) = &report.message {
         match report.outcome {
-            UpdateOutcome::Succeeded | UpdateOutcome::NothingToDo | UpdateOutcome::Planned => tracing::info!("{message}"),
+            UpdateOutcome::Succeeded | UpdateOutcome::NothingToDo | UpdateOutcome::Planned => {
+                tracing::info!("{message}")
+            }
             _ => tracing::error!("{message}"),
         }
     }

@@ -67,8 +67,13 @@ pub async fn tail(logs: &aws_sdk_cloudwatchlogs::Client, container: &ContainerDe
         },
         Err(err) => {
             let why = match err.as_service_error() {
-                Some(e) if e.is_resource_not_found_exception() => "the log stream does not exist (the container never started?)".to_owned(),
-                _ => format!("could not read it: {}", aws_sdk_cloudwatchlogs::error::DisplayErrorContext(&err)),
+                Some(e) if e.is_resource_not_found_exception() => {
+                    "the log stream does not exist (the container never started?)".to_owned()
+                }
+                _ => format!(
+                    "could not read it: {}",
+                    aws_sdk_cloudwatchlogs::error::DisplayErrorContext(&err)
+                ),
             };
             tracing::warn!("logs of {}/{}: {why}", location.group, location.stream);
             LogTail {
@@ -115,9 +120,8 @@ mod tests {
 
     #[tokio::test]
     async fn a_missing_stream_is_reported_not_fatal() {
-        let rule = mock!(Client::get_log_events).then_error(|| {
-            GetLogEventsError::ResourceNotFoundException(ResourceNotFoundException::builder().build())
-        });
+        let rule = mock!(Client::get_log_events)
+            .then_error(|| GetLogEventsError::ResourceNotFoundException(ResourceNotFoundException::builder().build()));
         let logs = mock_client!(aws_sdk_cloudwatchlogs, [&rule]);
         let got = tail(&logs, &testing::container("gunicorn", "r:v1"), "t1").await;
         assert!(got.lines.is_empty());

@@ -85,14 +85,19 @@ impl<'a> MigrationGate<'a> {
                         ContainerOverride::builder()
                             .name(task.container)
                             .set_command(Some(task.command.to_vec()))
-                            .environment(KeyValuePair::builder().name(DATABASE_VARIABLE).value(task.database).build())
+                            .environment(
+                                KeyValuePair::builder()
+                                    .name(DATABASE_VARIABLE)
+                                    .value(task.database)
+                                    .build(),
+                            )
                             .build(),
                     )
                     .build(),
             )
             .send()
             .await
-            .map_err(EcsError::RunTask)?;
+            .map_err(|e| EcsError::RunTask(Box::new(e)))?;
         let task_arn = out.tasks().first().and_then(|t| t.task_arn()).map(str::to_owned);
         let Some(task_arn) = task_arn else {
             let reasons: Vec<String> = out
@@ -128,7 +133,7 @@ impl<'a> MigrationGate<'a> {
                 .tasks(&task_arn)
                 .send()
                 .await
-                .map_err(EcsError::DescribeTasks)?;
+                .map_err(|e| EcsError::DescribeTasks(Box::new(e)))?;
             let current = described.tasks().first();
             let status = current.and_then(|t| t.last_status()).unwrap_or("MISSING").to_owned();
             let changed = status != last_status;
@@ -137,7 +142,10 @@ impl<'a> MigrationGate<'a> {
                 last_status = status.clone();
                 last_change = Instant::now();
             }
-            if matches!(status.as_str(), "RUNNING" | "DEACTIVATING" | "STOPPING" | "DEPROVISIONING" | "STOPPED") {
+            if matches!(
+                status.as_str(),
+                "RUNNING" | "DEACTIVATING" | "STOPPING" | "DEPROVISIONING" | "STOPPED"
+            ) {
                 reached_running = true;
             }
             if let Some(t) = current.filter(|t| t.last_status() == Some("STOPPED")) {
@@ -175,7 +183,9 @@ impl<'a> MigrationGate<'a> {
             }
             if pacing::sleep(pacer.next(changed), limits.deadline).await == Wake::Interrupted {
                 report.result = StepResult::Interrupted;
-                report.reason = Some(format!("interrupted while the task was {status}; it keeps running in ECS"));
+                report.reason = Some(format!(
+                    "interrupted while the task was {status}; it keeps running in ECS"
+                ));
                 break;
             }
         }
@@ -183,7 +193,12 @@ impl<'a> MigrationGate<'a> {
         Ok(report)
     }
 
-    async fn log_of(&self, revision: &Described, container: Option<&str>, task_id: &str) -> Option<crate::ecs::logs::LogTail> {
+    async fn log_of(
+        &self,
+        revision: &Described,
+        container: Option<&str>,
+        task_id: &str,
+    ) -> Option<crate::ecs::logs::LogTail> {
         let definition = revision.container(container?).ok()?;
         Some(super::logs::tail(&self.clients.logs, definition, task_id).await)
     }
@@ -280,19 +295,33 @@ mod tests {
                     && r.launch_type() == Some(&LaunchType::Fargate)
                     && overrides.command() == ["python", "manage.py", "pre_update"]
                     && overrides.environment()[0].value() == Some("alpha-db")
-                    && r.network_configuration().unwrap().awsvpc_configuration().unwrap().assign_public_ip()
+                    && r.network_configuration()
+                        .unwrap()
+                        .awsvpc_configuration()
+                        .unwrap()
+                        .assign_public_ip()
                         == Some(&AssignPublicIp::Disabled)
             })
             .then_output(|| {
                 RunTaskOutput::builder()
-                    .tasks(aws_sdk_ecs::types::Task::builder().task_arn("arn:aws:ecs:us-east-1:1:task/alpha-cluster/m1").last_status("PROVISIONING").build())
+                    .tasks(
+                        aws_sdk_ecs::types::Task::builder()
+                            .task_arn("arn:aws:ecs:us-east-1:1:task/alpha-cluster/m1")
+                            .last_status("PROVISIONING")
+                            .build(),
+                    )
                     .build()
             })
     }
 
     fn status(s: &'static str) -> DescribeTasksOutput {
         DescribeTasksOutput::builder()
-            .tasks(aws_sdk_ecs::types::Task::builder().task_arn("arn:aws:ecs:us-east-1:1:task/alpha-cluster/m1").last_status(s).build())
+            .tasks(
+                aws_sdk_ecs::types::Task::builder()
+                    .task_arn("arn:aws:ecs:us-east-1:1:task/alpha-cluster/m1")
+                    .last_status(s)
+                    .build(),
+            )
             .build()
     }
 
@@ -320,7 +349,16 @@ mod tests {
             .sequence()
             .output(|| status("PENDING"))
             .output(|| status("RUNNING"))
-            .output(|| DescribeTasksOutput::builder().tasks(testing::stopped_task("m1", "backend_update", 0, "Essential container in task exited")).build())
+            .output(|| {
+                DescribeTasksOutput::builder()
+                    .tasks(testing::stopped_task(
+                        "m1",
+                        "backend_update",
+                        0,
+                        "Essential container in task exited",
+                    ))
+                    .build()
+            })
             .build();
         let run = started();
         let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, [&run, &describe]);
@@ -333,7 +371,12 @@ mod tests {
     async fn a_non_zero_exit_fails_with_the_reason_and_the_log_tail() {
         let describe = mock!(Client::describe_tasks).then_output(|| {
             DescribeTasksOutput::builder()
-                .tasks(testing::stopped_task("m1", "backend_update", 1, "Essential container in task exited"))
+                .tasks(testing::stopped_task(
+                    "m1",
+                    "backend_update",
+                    1,
+                    "Essential container in task exited",
+                ))
                 .build()
         });
         let run = started();
@@ -342,13 +385,20 @@ mod tests {
             .match_requests(|r| r.log_stream_name() == Some("ecs/backend_update/m1"))
             .then_output(|| {
                 aws_sdk_cloudwatchlogs::operation::get_log_events::GetLogEventsOutput::builder()
-                    .events(aws_sdk_cloudwatchlogs::types::OutputLogEvent::builder().message("relation already exists").build())
+                    .events(
+                        aws_sdk_cloudwatchlogs::types::OutputLogEvent::builder()
+                            .message("relation already exists")
+                            .build(),
+                    )
                     .build()
             });
         let logs = mock_client!(aws_sdk_cloudwatchlogs, [&log_rule]);
         let report = gate(ecs, logs, limits()).await;
         assert_eq!(report.result, StepResult::Failed);
-        assert_eq!(report.reason.as_deref(), Some("container backend_update exited with 1 (Essential container in task exited)"));
+        assert_eq!(
+            report.reason.as_deref(),
+            Some("container backend_update exited with 1 (Essential container in task exited)")
+        );
         let failure = report.failure.unwrap();
         assert_eq!(failure.log.unwrap().lines, ["relation already exists"]);
     }
@@ -363,7 +413,10 @@ mod tests {
         let ecs = mock_client!(aws_sdk_ecs, [&run]);
         let report = gate(ecs, mock_client!(aws_sdk_cloudwatchlogs, []), limits()).await;
         assert_eq!(report.result, StepResult::Failed);
-        assert_eq!(report.reason.as_deref(), Some("the task could not be started: RESOURCE:CPU (no capacity)"));
+        assert_eq!(
+            report.reason.as_deref(),
+            Some("the task could not be started: RESOURCE:CPU (no capacity)")
+        );
     }
 
     #[tokio::test(start_paused = true)]
@@ -371,10 +424,22 @@ mod tests {
         let describe = mock!(Client::describe_tasks).then_output(|| status("PENDING"));
         let run = started();
         let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, [&run, &describe]);
-        let logs = mock_client!(aws_sdk_cloudwatchlogs, RuleMode::MatchAny, [&mock!(aws_sdk_cloudwatchlogs::Client::get_log_events).then_output(|| {
-            aws_sdk_cloudwatchlogs::operation::get_log_events::GetLogEventsOutput::builder().build()
-        })]);
-        let report = gate(ecs, logs, GateLimits { start_timeout: Duration::from_secs(60), ..limits() }).await;
+        let logs = mock_client!(
+            aws_sdk_cloudwatchlogs,
+            RuleMode::MatchAny,
+            [&mock!(aws_sdk_cloudwatchlogs::Client::get_log_events).then_output(|| {
+                aws_sdk_cloudwatchlogs::operation::get_log_events::GetLogEventsOutput::builder().build()
+            })]
+        );
+        let report = gate(
+            ecs,
+            logs,
+            GateLimits {
+                start_timeout: Duration::from_secs(60),
+                ..limits()
+            },
+        )
+        .await;
         assert_eq!(report.result, StepResult::Failed);
         assert!(report.reason.unwrap().contains("still PENDING after 60 s"));
     }

@@ -29,6 +29,7 @@ pub const DESCRIBE_SERVICES_BATCH: usize = 10;
 /// …and this many tasks per DescribeTasks call.
 pub const DESCRIBE_TASKS_BATCH: usize = 100;
 
+/// SDK errors are boxed: they are large, and every `Result` here carries one.
 #[derive(Debug, thiserror::Error)]
 pub enum EcsError {
     #[error("task family `{family}` has no ACTIVE revision in this account and region; is the app stack up (`stackpilot up app <env>`)?")]
@@ -37,9 +38,11 @@ pub enum EcsError {
     DescribeTaskDefinition {
         family: String,
         #[source]
-        source: SdkError<DescribeTaskDefinitionError>,
+        source: Box<SdkError<DescribeTaskDefinitionError>>,
     },
-    #[error("task family `{family}` has no container named `{container}` (it has: {available}); fix the deploy contract")]
+    #[error(
+        "task family `{family}` has no container named `{container}` (it has: {available}); fix the deploy contract"
+    )]
     ContainerNotFound {
         family: String,
         container: String,
@@ -57,7 +60,7 @@ pub enum EcsError {
     RegisterTaskDefinition {
         family: String,
         #[source]
-        source: SdkError<RegisterTaskDefinitionError>,
+        source: Box<SdkError<RegisterTaskDefinitionError>>,
     },
     #[error("cluster `{cluster}` does not exist here; check the contract's region and cluster")]
     ClusterNotFound { cluster: String },
@@ -68,19 +71,19 @@ pub enum EcsError {
         reason: String,
     },
     #[error("could not describe the services")]
-    DescribeServices(#[source] SdkError<DescribeServicesError>),
+    DescribeServices(#[source] Box<SdkError<DescribeServicesError>>),
     #[error("could not update service `{service}`")]
     UpdateService {
         service: String,
         #[source]
-        source: SdkError<UpdateServiceError>,
+        source: Box<SdkError<UpdateServiceError>>,
     },
     #[error("could not start the migration task")]
-    RunTask(#[source] SdkError<RunTaskError>),
+    RunTask(#[source] Box<SdkError<RunTaskError>>),
     #[error("could not describe tasks")]
-    DescribeTasks(#[source] SdkError<DescribeTasksError>),
+    DescribeTasks(#[source] Box<SdkError<DescribeTasksError>>),
     #[error("could not list the tasks of a deployment")]
-    ListTasks(#[source] SdkError<ListTasksError>),
+    ListTasks(#[source] Box<SdkError<ListTasksError>>),
     #[error("{}; wait for it, or pass --force to roll over it", describe_foreign(.deployments))]
     ForeignDeployment { deployments: Vec<(String, String)> },
 }
@@ -90,7 +93,10 @@ fn describe_foreign(deployments: &[(String, String)]) -> String {
         .iter()
         .map(|(service, id)| format!("`{service}` (deployment {id})"))
         .collect();
-    format!("a deployment that this run did not start is in progress on {}", list.join(", "))
+    format!(
+        "a deployment that this run did not start is in progress on {}",
+        list.join(", ")
+    )
 }
 
 impl EcsError {

@@ -108,7 +108,10 @@ mod tests {
         let mut pacer = Pacer::new(Pacing::default());
         for _ in 0..200 {
             let d = pacer.next(true);
-            assert!(d >= Duration::from_millis(1600) && d <= Duration::from_millis(2400), "{d:?}");
+            assert!(
+                d >= Duration::from_millis(1600) && d <= Duration::from_millis(2400),
+                "{d:?}"
+            );
         }
     }
 

@@ -42,21 +42,53 @@ pub fn changes(old: &Described, new: &RegisterTaskDefinitionInput) -> Vec<FieldC
     };
     let dbg = |v: &dyn std::fmt::Debug| format!("{v:?}");
     field("taskRoleArn", dbg(&td.task_role_arn()), dbg(&new.task_role_arn()));
-    field("executionRoleArn", dbg(&td.execution_role_arn()), dbg(&new.execution_role_arn()));
+    field(
+        "executionRoleArn",
+        dbg(&td.execution_role_arn()),
+        dbg(&new.execution_role_arn()),
+    );
     field("networkMode", dbg(&td.network_mode()), dbg(&new.network_mode()));
     field("volumes", dbg(&td.volumes()), dbg(&new.volumes()));
-    field("placementConstraints", dbg(&td.placement_constraints()), dbg(&new.placement_constraints()));
-    field("requiresCompatibilities", dbg(&td.requires_compatibilities()), dbg(&new.requires_compatibilities()));
+    field(
+        "placementConstraints",
+        dbg(&td.placement_constraints()),
+        dbg(&new.placement_constraints()),
+    );
+    field(
+        "requiresCompatibilities",
+        dbg(&td.requires_compatibilities()),
+        dbg(&new.requires_compatibilities()),
+    );
     field("cpu", dbg(&td.cpu()), dbg(&new.cpu()));
     field("memory", dbg(&td.memory()), dbg(&new.memory()));
     field("tags", dbg(&old.tags.as_slice()), dbg(&new.tags()));
     field("pidMode", dbg(&td.pid_mode()), dbg(&new.pid_mode()));
     field("ipcMode", dbg(&td.ipc_mode()), dbg(&new.ipc_mode()));
-    field("proxyConfiguration", dbg(&td.proxy_configuration()), dbg(&new.proxy_configuration()));
-    field("inferenceAccelerators", dbg(&td.inference_accelerators()), dbg(&new.inference_accelerators()));
-    field("ephemeralStorage", dbg(&td.ephemeral_storage()), dbg(&new.ephemeral_storage()));
-    field("runtimePlatform", dbg(&td.runtime_platform()), dbg(&new.runtime_platform()));
-    field("enableFaultInjection", dbg(&td.enable_fault_injection()), dbg(&new.enable_fault_injection()));
+    field(
+        "proxyConfiguration",
+        dbg(&td.proxy_configuration()),
+        dbg(&new.proxy_configuration()),
+    );
+    field(
+        "inferenceAccelerators",
+        dbg(&td.inference_accelerators()),
+        dbg(&new.inference_accelerators()),
+    );
+    field(
+        "ephemeralStorage",
+        dbg(&td.ephemeral_storage()),
+        dbg(&new.ephemeral_storage()),
+    );
+    field(
+        "runtimePlatform",
+        dbg(&td.runtime_platform()),
+        dbg(&new.runtime_platform()),
+    );
+    field(
+        "enableFaultInjection",
+        dbg(&td.enable_fault_injection()),
+        dbg(&new.enable_fault_injection()),
+    );
     for (i, new_c) in new.container_definitions().iter().enumerate() {
         let name = new_c.name().unwrap_or("?");
         let Some(old_c) = td.container_definitions().iter().find(|c| c.name() == new_c.name()) else {
@@ -72,7 +104,11 @@ pub fn changes(old: &Described, new: &RegisterTaskDefinitionInput) -> Vec<FieldC
         same_image.image = old_c.image.clone();
         if &same_image != old_c {
             // Values could be secrets: name the change, never print it.
-            field(&format!("containerDefinitions[{name}] (other settings)"), "…".into(), "changed".into());
+            field(
+                &format!("containerDefinitions[{name}] (other settings)"),
+                "…".into(),
+                "changed".into(),
+            );
         }
     }
     out
@@ -122,12 +158,17 @@ mod tests {
     fn only_the_image_changes_and_values_stay_masked() {
         let described = testing::described_full("alpha-gunicorn", 7, "gunicorn", "repo/acme-backend:v1");
         let ecs = mock_client!(aws_sdk_ecs, []);
-        let input = taskdef::copy_with_image(ecs.register_task_definition(), &described, "gunicorn", "repo/acme-backend:v2")
-            .unwrap()
-            .as_input()
-            .clone()
-            .build()
-            .unwrap();
+        let input = taskdef::copy_with_image(
+            ecs.register_task_definition(),
+            &described,
+            "gunicorn",
+            "repo/acme-backend:v2",
+        )
+        .unwrap()
+        .as_input()
+        .clone()
+        .build()
+        .unwrap();
         let diff = changes(&described, &input);
         assert_eq!(diff.len(), 1, "{diff:?}");
         assert_eq!(diff[0].field, "containerDefinitions[gunicorn].image");

@@ -37,7 +37,7 @@ pub async fn describe_services(
                 Some(e) if e.is_cluster_not_found_exception() => EcsError::ClusterNotFound {
                     cluster: cluster.to_owned(),
                 },
-                _ => EcsError::DescribeServices(source),
+                _ => EcsError::DescribeServices(Box::new(source)),
             })?;
         if let Some(f) = out.failures().first() {
             let service = f.arn().map(arn_tail).unwrap_or("?").to_owned();
@@ -84,7 +84,9 @@ fn last_event_about(service: &Service, deployment_id: &str) -> Option<String> {
         .filter_map(|e| e.message())
         .find(|m| {
             m.contains(deployment_id)
-                && ["fail", "circuit breaker", "rolling back"].iter().any(|k| m.contains(k))
+                && ["fail", "circuit breaker", "rolling back"]
+                    .iter()
+                    .any(|k| m.contains(k))
         })
         .map(str::to_owned)
 }
@@ -118,7 +120,7 @@ pub async fn start(
         .await
         .map_err(|source| EcsError::UpdateService {
             service: service.to_owned(),
-            source,
+            source: Box::new(source),
         })?;
     let deployments = out.service().map(|s| s.deployments()).unwrap_or_default();
     deployments
@@ -219,7 +221,10 @@ impl RolloutWatcher<'_> {
             }
             if Instant::now() >= limits.deadline {
                 for &i in &active {
-                    watches[i].decide(StepResult::TimedOut, Some("the deadline passed before the deployment completed".into()));
+                    watches[i].decide(
+                        StepResult::TimedOut,
+                        Some("the deadline passed before the deployment completed".into()),
+                    );
                 }
                 return Ok(WatchEnd::Decided);
             }
@@ -248,12 +253,18 @@ impl RolloutWatcher<'_> {
     async fn assess(&self, w: &mut Watch, service: &Service, limits: &WatchLimits) -> Result<bool, EcsError> {
         let deployments = service.deployments();
         let Some(ours) = deployments.iter().find(|d| d.id() == Some(w.deployment_id.as_str())) else {
-            let primary = deployments.iter().find(|d| d.status() == Some("PRIMARY")).and_then(|d| d.id());
+            let primary = deployments
+                .iter()
+                .find(|d| d.status() == Some("PRIMARY"))
+                .and_then(|d| d.id());
             // ECS drops a failed deployment once its tasks are gone, maybe
             // between two polls; its events still say what happened.
             let reason = match (last_event_about(service, &w.deployment_id), primary) {
                 (Some(event), _) => event,
-                (None, Some(p)) => format!("deployment {} is gone; {p} is the service's deployment now", w.deployment_id),
+                (None, Some(p)) => format!(
+                    "deployment {} is gone; {p} is the service's deployment now",
+                    w.deployment_id
+                ),
                 (None, None) => format!("deployment {} is gone", w.deployment_id),
             };
             (self.on_state)(&w.name, &format!("failed: {reason}"));
@@ -262,8 +273,16 @@ impl RolloutWatcher<'_> {
         };
         w.desired = ours.desired_count();
         w.running = ours.running_count();
-        let state = ours.rollout_state().map(|s| s.as_str().to_owned()).unwrap_or_else(|| "UNKNOWN".into());
-        let signature = (ours.running_count(), ours.pending_count(), ours.failed_tasks(), state.clone());
+        let state = ours
+            .rollout_state()
+            .map(|s| s.as_str().to_owned())
+            .unwrap_or_else(|| "UNKNOWN".into());
+        let signature = (
+            ours.running_count(),
+            ours.pending_count(),
+            ours.failed_tasks(),
+            state.clone(),
+        );
         let changed = w.last_signature.as_ref() != Some(&signature);
         if changed {
             w.last_signature = Some(signature);
@@ -282,12 +301,24 @@ impl RolloutWatcher<'_> {
         let rollout = ours.rollout_state();
         if rollout == Some(&DeploymentRolloutState::Failed) {
             self.inspect_stopped(w).await?;
-            let reason = ours.rollout_state_reason().unwrap_or("ECS marked the deployment FAILED").to_owned();
+            let reason = ours
+                .rollout_state_reason()
+                .unwrap_or("ECS marked the deployment FAILED")
+                .to_owned();
             w.decide(StepResult::Failed, Some(reason));
         } else if ours.status() != Some("PRIMARY") {
-            let primary = deployments.iter().find(|d| d.status() == Some("PRIMARY")).and_then(|d| d.id()).unwrap_or("another deployment");
-            w.decide(StepResult::Failed, Some(format!("{primary} replaced this run's deployment")));
-        } else if rollout == Some(&DeploymentRolloutState::Completed) && ours.task_definition() == Some(w.target.arn.as_str()) {
+            let primary = deployments
+                .iter()
+                .find(|d| d.status() == Some("PRIMARY"))
+                .and_then(|d| d.id())
+                .unwrap_or("another deployment");
+            w.decide(
+                StepResult::Failed,
+                Some(format!("{primary} replaced this run's deployment")),
+            );
+        } else if rollout == Some(&DeploymentRolloutState::Completed)
+            && ours.task_definition() == Some(w.target.arn.as_str())
+        {
             w.decide(StepResult::Succeeded, None);
         } else if ours.failed_tasks() > w.inspected_failed {
             let crashed = self.inspect_stopped(w).await?;
@@ -296,14 +327,22 @@ impl RolloutWatcher<'_> {
                 w.inspected_failed = ours.failed_tasks();
             }
             if ours.failed_tasks() >= limits.failed_tasks_threshold {
-                w.decide(StepResult::Failed, Some(format!("{} tasks of the deployment failed", ours.failed_tasks())));
+                w.decide(
+                    StepResult::Failed,
+                    Some(format!("{} tasks of the deployment failed", ours.failed_tasks())),
+                );
             } else if let Some(first) = crashed {
                 w.decide(StepResult::Failed, Some(first));
             }
         } else if w.last_change.elapsed() >= limits.no_progress {
             w.decide(
                 StepResult::Failed,
-                Some(format!("no progress for {} s ({state}, {}/{} running)", limits.no_progress.as_secs(), w.running, w.desired)),
+                Some(format!(
+                    "no progress for {} s ({state}, {}/{} running)",
+                    limits.no_progress.as_secs(),
+                    w.running,
+                    w.desired
+                )),
             );
         }
         if let Some((result, reason)) = &w.verdict {
@@ -326,7 +365,7 @@ impl RolloutWatcher<'_> {
             .desired_status(DesiredStatus::Stopped)
             .send()
             .await
-            .map_err(EcsError::ListTasks)?;
+            .map_err(|e| EcsError::ListTasks(Box::new(e)))?;
         let new: Vec<String> = listed
             .task_arns()
             .iter()
@@ -342,7 +381,7 @@ impl RolloutWatcher<'_> {
                 .set_tasks(Some(chunk.to_vec()))
                 .send()
                 .await
-                .map_err(EcsError::DescribeTasks)?;
+                .map_err(|e| EcsError::DescribeTasks(Box::new(e)))?;
             for task in described.tasks() {
                 if task.last_status() != Some("STOPPED") {
                     continue;
@@ -355,7 +394,11 @@ impl RolloutWatcher<'_> {
                 };
                 // Scale-in and replacements stop tasks on purpose: only a
                 // container that exited non-zero (or never ran) is a crash.
-                if failure.exit_code == Some(0) || task.stop_code().is_some_and(|c| c.as_str() == "ServiceSchedulerInitiated") {
+                if failure.exit_code == Some(0)
+                    || task
+                        .stop_code()
+                        .is_some_and(|c| c.as_str() == "ServiceSchedulerInitiated")
+                {
                     continue;
                 }
                 if w.failures.len() < LOGGED_FAILURES {
@@ -397,7 +440,12 @@ mod tests {
     }
 
     fn watch() -> Watch {
-        Watch::new("gunicorn", "alpha-gunicorn", "ecs-svc/2".into(), testing::described("alpha-gunicorn", 2, "gunicorn", "r:v2"))
+        Watch::new(
+            "gunicorn",
+            "alpha-gunicorn",
+            "ecs-svc/2".into(),
+            testing::described("alpha-gunicorn", 2, "gunicorn", "r:v2"),
+        )
     }
 
     fn no_logs() -> aws_sdk_cloudwatchlogs::Client {
@@ -426,15 +474,24 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn success_needs_our_deployment_completed_and_primary() {
         let rule = sequence(vec![
-            vec![service("alpha-gunicorn", vec![
-                deployment("ecs-svc/2", "PRIMARY", InProgress, NEW, 0, 0),
-                deployment("ecs-svc/1", "ACTIVE", Completed, OLD, 1, 0),
-            ])],
-            vec![service("alpha-gunicorn", vec![
-                deployment("ecs-svc/2", "PRIMARY", InProgress, NEW, 1, 0),
-                deployment("ecs-svc/1", "ACTIVE", Completed, OLD, 1, 0),
-            ])],
-            vec![service("alpha-gunicorn", vec![deployment("ecs-svc/2", "PRIMARY", Completed, NEW, 1, 0)])],
+            vec![service(
+                "alpha-gunicorn",
+                vec![
+                    deployment("ecs-svc/2", "PRIMARY", InProgress, NEW, 0, 0),
+                    deployment("ecs-svc/1", "ACTIVE", Completed, OLD, 1, 0),
+                ],
+            )],
+            vec![service(
+                "alpha-gunicorn",
+                vec![
+                    deployment("ecs-svc/2", "PRIMARY", InProgress, NEW, 1, 0),
+                    deployment("ecs-svc/1", "ACTIVE", Completed, OLD, 1, 0),
+                ],
+            )],
+            vec![service(
+                "alpha-gunicorn",
+                vec![deployment("ecs-svc/2", "PRIMARY", Completed, NEW, 1, 0)],
+            )],
         ]);
         let ecs = mock_client!(aws_sdk_ecs, RuleMode::Sequential, [&rule]);
         let mut watches = [watch()];
@@ -447,9 +504,10 @@ mod tests {
     async fn a_breaker_rollback_that_looks_stable_is_still_a_failure() {
         // What `services-stable` calls success: one deployment, steady —
         // but it is ECS's rollback to the old revision, not ours.
-        let rule = sequence(vec![vec![service("alpha-gunicorn", vec![
-            deployment("ecs-svc/3", "PRIMARY", Completed, OLD, 1, 0),
-        ])]]);
+        let rule = sequence(vec![vec![service(
+            "alpha-gunicorn",
+            vec![deployment("ecs-svc/3", "PRIMARY", Completed, OLD, 1, 0)],
+        )]]);
         let ecs = mock_client!(aws_sdk_ecs, RuleMode::Sequential, [&rule]);
         let mut watches = [watch()];
         run(&ecs, &mut watches, limits()).await;
@@ -462,32 +520,47 @@ mod tests {
     async fn a_failed_rollout_state_fails_with_its_reason() {
         let mut failed = deployment("ecs-svc/2", "ACTIVE", Failed, NEW, 0, 3);
         failed.rollout_state_reason = Some("ECS deployment circuit breaker: tasks failed to start.".into());
-        let rule = sequence(vec![vec![service("alpha-gunicorn", vec![
-            deployment("ecs-svc/3", "PRIMARY", InProgress, OLD, 0, 0),
-            failed,
-        ])]]);
+        let rule = sequence(vec![vec![service(
+            "alpha-gunicorn",
+            vec![deployment("ecs-svc/3", "PRIMARY", InProgress, OLD, 0, 0), failed],
+        )]]);
         let list = mock!(Client::list_tasks).then_output(|| ListTasksOutput::builder().build());
         let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, [&rule, &list]);
         let mut watches = [watch()];
         run(&ecs, &mut watches, limits()).await;
         assert_eq!(
             watches[0].verdict,
-            Some((StepResult::Failed, Some("ECS deployment circuit breaker: tasks failed to start.".into())))
+            Some((
+                StepResult::Failed,
+                Some("ECS deployment circuit breaker: tasks failed to start.".into())
+            ))
         );
     }
 
     #[tokio::test(start_paused = true)]
     async fn the_first_crashed_task_fails_the_rollout_before_the_threshold() {
-        let rule = sequence(vec![vec![service("alpha-gunicorn", vec![
-            deployment("ecs-svc/2", "PRIMARY", InProgress, NEW, 0, 1),
-            deployment("ecs-svc/1", "ACTIVE", Completed, OLD, 1, 0),
-        ])]]);
+        let rule = sequence(vec![vec![service(
+            "alpha-gunicorn",
+            vec![
+                deployment("ecs-svc/2", "PRIMARY", InProgress, NEW, 0, 1),
+                deployment("ecs-svc/1", "ACTIVE", Completed, OLD, 1, 0),
+            ],
+        )]]);
         let list = mock!(Client::list_tasks)
             .match_requests(|r| r.started_by() == Some("ecs-svc/2"))
-            .then_output(|| ListTasksOutput::builder().task_arns("arn:aws:ecs:us-east-1:1:task/alpha-cluster/abc").build());
+            .then_output(|| {
+                ListTasksOutput::builder()
+                    .task_arns("arn:aws:ecs:us-east-1:1:task/alpha-cluster/abc")
+                    .build()
+            });
         let describe = mock!(Client::describe_tasks).then_output(|| {
             DescribeTasksOutput::builder()
-                .tasks(testing::stopped_task("abc", "gunicorn", 1, "Essential container in task exited"))
+                .tasks(testing::stopped_task(
+                    "abc",
+                    "gunicorn",
+                    1,
+                    "Essential container in task exited",
+                ))
                 .build()
         });
         let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, [&rule, &list, &describe]);
@@ -495,7 +568,11 @@ mod tests {
             aws_sdk_cloudwatchlogs,
             [&mock!(aws_sdk_cloudwatchlogs::Client::get_log_events).then_output(|| {
                 aws_sdk_cloudwatchlogs::operation::get_log_events::GetLogEventsOutput::builder()
-                    .events(aws_sdk_cloudwatchlogs::types::OutputLogEvent::builder().message("ImproperlyConfigured").build())
+                    .events(
+                        aws_sdk_cloudwatchlogs::types::OutputLogEvent::builder()
+                            .message("ImproperlyConfigured")
+                            .build(),
+                    )
                     .build()
             })]
         );
@@ -516,12 +593,14 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn nothing_moving_fails_after_the_no_progress_time() {
-        let stuck = vec![service("alpha-gunicorn", vec![
-            deployment("ecs-svc/2", "PRIMARY", InProgress, NEW, 0, 0),
-            deployment("ecs-svc/1", "ACTIVE", Completed, OLD, 1, 0),
-        ])];
-        let rule = mock!(Client::describe_services)
-            .then_output(move || describe_services_output(stuck.clone()));
+        let stuck = vec![service(
+            "alpha-gunicorn",
+            vec![
+                deployment("ecs-svc/2", "PRIMARY", InProgress, NEW, 0, 0),
+                deployment("ecs-svc/1", "ACTIVE", Completed, OLD, 1, 0),
+            ],
+        )];
+        let rule = mock!(Client::describe_services).then_output(move || describe_services_output(stuck.clone()));
         let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, [&rule]);
         let mut watches = [watch()];
         let started = Instant::now();
@@ -530,12 +609,18 @@ mod tests {
         assert_eq!(result, StepResult::Failed);
         assert!(reason.unwrap().starts_with("no progress for 120 s"));
         let waited = started.elapsed();
-        assert!(waited >= Duration::from_secs(120) && waited < Duration::from_secs(140), "{waited:?}");
+        assert!(
+            waited >= Duration::from_secs(120) && waited < Duration::from_secs(140),
+            "{waited:?}"
+        );
     }
 
     #[tokio::test(start_paused = true)]
     async fn the_deadline_times_every_open_watch_out() {
-        let stuck = vec![service("alpha-gunicorn", vec![deployment("ecs-svc/2", "PRIMARY", InProgress, NEW, 0, 0)])];
+        let stuck = vec![service(
+            "alpha-gunicorn",
+            vec![deployment("ecs-svc/2", "PRIMARY", InProgress, NEW, 0, 0)],
+        )];
         let rule = mock!(Client::describe_services).then_output(move || describe_services_output(stuck.clone()));
         let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, [&rule]);
         let mut watches = [watch()];
@@ -565,7 +650,10 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn throttled_calls_are_retried_by_the_sdk() {
         let throttled = r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#;
-        let completed = vec![service("alpha-gunicorn", vec![deployment("ecs-svc/2", "PRIMARY", Completed, NEW, 1, 0)])];
+        let completed = vec![service(
+            "alpha-gunicorn",
+            vec![deployment("ecs-svc/2", "PRIMARY", Completed, NEW, 1, 0)],
+        )];
         let rule = mock!(Client::describe_services)
             .sequence()
             .http_status(400, Some(throttled.into()))
@@ -586,23 +674,31 @@ mod tests {
             .match_requests(|r| r.task_definition() == Some(NEW) && r.desired_count() == Some(1))
             .then_output(|| {
                 aws_sdk_ecs::operation::update_service::UpdateServiceOutput::builder()
-                    .service(service("alpha-gunicorn", vec![
-                        deployment("ecs-svc/9", "PRIMARY", InProgress, NEW, 0, 0),
-                        deployment("ecs-svc/1", "ACTIVE", Completed, OLD, 1, 0),
-                    ]))
+                    .service(service(
+                        "alpha-gunicorn",
+                        vec![
+                            deployment("ecs-svc/9", "PRIMARY", InProgress, NEW, 0, 0),
+                            deployment("ecs-svc/1", "ACTIVE", Completed, OLD, 1, 0),
+                        ],
+                    ))
                     .build()
             });
         let ecs = mock_client!(aws_sdk_ecs, [&rule]);
-        let id = start(&ecs, "alpha-cluster", "alpha-gunicorn", NEW, Some(1)).await.unwrap();
+        let id = start(&ecs, "alpha-cluster", "alpha-gunicorn", NEW, Some(1))
+            .await
+            .unwrap();
         assert_eq!(id, "ecs-svc/9");
     }
 
     #[test]
     fn a_deployment_in_progress_is_foreign_until_we_start_one() {
-        let s = service("alpha-gunicorn", vec![
-            deployment("ecs-svc/5", "PRIMARY", InProgress, NEW, 0, 0),
-            deployment("ecs-svc/1", "ACTIVE", Completed, OLD, 1, 0),
-        ]);
+        let s = service(
+            "alpha-gunicorn",
+            vec![
+                deployment("ecs-svc/5", "PRIMARY", InProgress, NEW, 0, 0),
+                deployment("ecs-svc/1", "ACTIVE", Completed, OLD, 1, 0),
+            ],
+        );
         assert_eq!(in_progress_deployments(&s), ["ecs-svc/5"]);
     }
 }
@@ -618,10 +714,24 @@ mod vanished_tests {
     #[tokio::test(start_paused = true)]
     async fn a_deployment_dropped_between_polls_is_explained_by_its_event() {
         let old = "arn:aws:ecs:us-east-1:123456789012:task-definition/alpha-gunicorn:1";
-        let mut s = service("alpha-gunicorn", vec![deployment("ecs-svc/3", "PRIMARY", DeploymentRolloutState::InProgress, old, 1, 0)]);
+        let mut s = service(
+            "alpha-gunicorn",
+            vec![deployment(
+                "ecs-svc/3",
+                "PRIMARY",
+                DeploymentRolloutState::InProgress,
+                old,
+                1,
+                0,
+            )],
+        );
         s.events = Some(vec![
-            ServiceEvent::builder().message("(service alpha-gunicorn) rolling back to deployment ecs-svc/1.").build(),
-            ServiceEvent::builder().message("(service alpha-gunicorn) (deployment ecs-svc/2) deployment failed: tasks failed to start.").build(),
+            ServiceEvent::builder()
+                .message("(service alpha-gunicorn) rolling back to deployment ecs-svc/1.")
+                .build(),
+            ServiceEvent::builder()
+                .message("(service alpha-gunicorn) (deployment ecs-svc/2) deployment failed: tasks failed to start.")
+                .build(),
         ]);
         let rule = mock!(Client::describe_services).then_output(move || describe_services_output(vec![s.clone()]));
         let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, [&rule]);
@@ -632,7 +742,12 @@ mod vanished_tests {
             cluster: "alpha-cluster",
             on_state: &|_, _| {},
         };
-        let mut watches = [Watch::new("gunicorn", "alpha-gunicorn", "ecs-svc/2".into(), testing::described("alpha-gunicorn", 2, "gunicorn", "r:v2"))];
+        let mut watches = [Watch::new(
+            "gunicorn",
+            "alpha-gunicorn",
+            "ecs-svc/2".into(),
+            testing::described("alpha-gunicorn", 2, "gunicorn", "r:v2"),
+        )];
         let limits = WatchLimits {
             deadline: Instant::now() + Duration::from_secs(600),
             no_progress: Duration::from_secs(120),
@@ -645,7 +760,9 @@ mod vanished_tests {
             watches[0].verdict,
             Some((
                 StepResult::Failed,
-                Some("(service alpha-gunicorn) (deployment ecs-svc/2) deployment failed: tasks failed to start.".into())
+                Some(
+                    "(service alpha-gunicorn) (deployment ecs-svc/2) deployment failed: tasks failed to start.".into()
+                )
             ))
         );
     }

@@ -85,7 +85,7 @@ pub async fn describe_latest(ecs: &aws_sdk_ecs::Client, family: &str) -> Result<
             },
             _ => EcsError::DescribeTaskDefinition {
                 family: family.to_owned(),
-                source,
+                source: Box::new(source),
             },
         })?;
     let tags = out.tags.unwrap_or_default();
@@ -175,10 +175,13 @@ pub async fn register(
     image: &str,
 ) -> Result<Described, EcsError> {
     let request = copy_with_image(ecs.register_task_definition(), described, container, image)?;
-    let out = request.send().await.map_err(|source| EcsError::RegisterTaskDefinition {
-        family: described.family.clone(),
-        source,
-    })?;
+    let out = request
+        .send()
+        .await
+        .map_err(|source| EcsError::RegisterTaskDefinition {
+            family: described.family.clone(),
+            source: Box::new(source),
+        })?;
     let definition = out.task_definition.ok_or_else(|| EcsError::Incomplete {
         what: format!("the registered taskDefinition of `{}`", described.family),
     })?;
@@ -212,12 +215,17 @@ mod tests {
     async fn the_copy_keeps_every_settable_field_but_the_image() {
         let described = testing::described_full("alpha-gunicorn", 7, "gunicorn", "repo/acme-backend:v1");
         let ecs = mock_client!(aws_sdk_ecs, []);
-        let input = copy_with_image(ecs.register_task_definition(), &described, "gunicorn", "repo/acme-backend:v2")
-            .unwrap()
-            .as_input()
-            .clone()
-            .build()
-            .unwrap();
+        let input = copy_with_image(
+            ecs.register_task_definition(),
+            &described,
+            "gunicorn",
+            "repo/acme-backend:v2",
+        )
+        .unwrap()
+        .as_input()
+        .clone()
+        .build()
+        .unwrap();
         let td = &described.definition;
         assert_eq!(input.family(), Some("alpha-gunicorn"));
         assert_eq!(input.task_role_arn(), td.task_role_arn());
@@ -277,7 +285,9 @@ mod tests {
     async fn a_missing_family_is_a_configuration_error() {
         let rule = mock!(Client::describe_task_definition).then_error(|| {
             DescribeTaskDefinitionError::ClientException(
-                ClientException::builder().message("Unable to describe task definition.").build(),
+                ClientException::builder()
+                    .message("Unable to describe task definition.")
+                    .build(),
             )
         });
         let ecs = mock_client!(aws_sdk_ecs, [&rule]);
@@ -297,11 +307,18 @@ mod tests {
             })
             .then_output(|| {
                 RegisterTaskDefinitionOutput::builder()
-                    .task_definition(testing::task_definition("alpha-gunicorn", 8, "gunicorn", "repo/acme-backend:v2"))
+                    .task_definition(testing::task_definition(
+                        "alpha-gunicorn",
+                        8,
+                        "gunicorn",
+                        "repo/acme-backend:v2",
+                    ))
                     .build()
             });
         let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, [&rule]);
-        let new = register(&ecs, &described, "gunicorn", "repo/acme-backend:v2").await.unwrap();
+        let new = register(&ecs, &described, "gunicorn", "repo/acme-backend:v2")
+            .await
+            .unwrap();
         assert_eq!(new.revision, 8);
         assert_eq!(new.image_of("gunicorn").unwrap(), "repo/acme-backend:v2");
     }
@@ -310,6 +327,9 @@ mod tests {
     fn a_container_missing_from_the_family_names_those_it_has() {
         let described = testing::described_full("alpha-gunicorn", 1, "gunicorn", "r:v1");
         let err = described.image_of("web").unwrap_err().to_string();
-        assert!(err.contains("no container named `web` (it has: gunicorn, log-router)"), "{err}");
+        assert!(
+            err.contains("no container named `web` (it has: gunicorn, log-router)"),
+            "{err}"
+        );
     }
 }

@@ -60,7 +60,12 @@ pub fn described_full(family: &str, revision: i32, name: &str, image: &str) -> D
         .essential(true)
         .command("gunicorn")
         .environment(KeyValuePair::builder().name("DATABASE_NAME").value("alpha-db").build())
-        .environment(KeyValuePair::builder().name("SECRET_TOKEN_HINT").value("s3cr3t").build())
+        .environment(
+            KeyValuePair::builder()
+                .name("SECRET_TOKEN_HINT")
+                .value("s3cr3t")
+                .build(),
+        )
         .secrets(
             Secret::builder()
                 .name("DATABASE_PASSWORD")
@@ -99,7 +104,12 @@ pub fn described_full(family: &str, revision: i32, name: &str, image: &str) -> D
         )
         .requires_compatibilities(Compatibility::Fargate)
         .compatibilities(Compatibility::Fargate)
-        .requires_attributes(Attribute::builder().name("ecs.capability.secrets.asm.environment-variables").build().expect("name set"))
+        .requires_attributes(
+            Attribute::builder()
+                .name("ecs.capability.secrets.asm.environment-variables")
+                .build()
+                .expect("name set"),
+        )
         .cpu("1024")
         .memory("2048")
         .pid_mode(PidMode::Task)
@@ -174,17 +184,28 @@ pub fn deployment(
         .build()
 }
 
+/// A service whose task definition is its PRIMARY deployment's, as ECS shows it.
 pub fn service(name: &str, deployments: Vec<aws_sdk_ecs::types::Deployment>) -> aws_sdk_ecs::types::Service {
+    let primary = deployments
+        .iter()
+        .find(|d| d.status() == Some("PRIMARY"))
+        .and_then(|d| d.task_definition())
+        .map(str::to_owned);
     aws_sdk_ecs::types::Service::builder()
+        .set_task_definition(primary)
         .service_name(name)
-        .service_arn(format!("arn:aws:ecs:us-east-1:123456789012:service/alpha-cluster/{name}"))
+        .service_arn(format!(
+            "arn:aws:ecs:us-east-1:123456789012:service/alpha-cluster/{name}"
+        ))
         .status("ACTIVE")
         .desired_count(1)
         .set_deployments(Some(deployments))
         .build()
 }
 
-pub fn describe_services_output(services: Vec<aws_sdk_ecs::types::Service>) -> aws_sdk_ecs::operation::describe_services::DescribeServicesOutput {
+pub fn describe_services_output(
+    services: Vec<aws_sdk_ecs::types::Service>,
+) -> aws_sdk_ecs::operation::describe_services::DescribeServicesOutput {
     aws_sdk_ecs::operation::describe_services::DescribeServicesOutput::builder()
         .set_services(Some(services))
         .build()

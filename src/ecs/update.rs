@@ -15,9 +15,7 @@ use super::taskdef::{self, Described};
 use super::{plan, revision_of, EcsError};
 use crate::aws::Clients;
 use crate::contract::{Contract, ImageTag};
-use crate::report::update::{
-    RevisionPlan, RollbackReport, ServiceReport, StepResult, UpdateOutcome, UpdateReport,
-};
+use crate::report::update::{RevisionPlan, RollbackReport, ServiceReport, StepResult, UpdateOutcome, UpdateReport};
 
 #[derive(Debug, Clone)]
 pub struct UpdateOptions {
@@ -128,7 +126,10 @@ pub async fn run(
         if !options.force {
             return Err(EcsError::ForeignDeployment { deployments: foreign });
         }
-        tracing::warn!("--force: rolling over {} deployment(s) in progress that this run did not start", foreign.len());
+        tracing::warn!(
+            "--force: rolling over {} deployment(s) in progress that this run did not start",
+            foreign.len()
+        );
     }
 
     let mut targets = Vec::new();
@@ -217,7 +218,8 @@ pub async fn run(
     }
     if rolling.is_empty() {
         report.outcome = UpdateOutcome::NothingToDo;
-        report.message = Some("every service already runs the requested images; nothing was registered or rolled".into());
+        report.message =
+            Some("every service already runs the requested images; nothing was registered or rolled".into());
         report.duration_secs = started.elapsed().as_secs_f64();
         return Ok(report);
     }
@@ -231,12 +233,16 @@ pub async fn run(
         .iter()
         .filter(|(name, _)| {
             (gate_needed && **name == contract.migration.task_family)
-                || rolling.iter().any(|&k| contract.services[targets[k].index].task_family == **name)
+                || rolling
+                    .iter()
+                    .any(|&k| contract.services[targets[k].index].task_family == **name)
         })
         .map(|(name, _)| name.clone())
         .collect();
     for name in needed {
-        let Some(family) = families.get_mut(&name) else { continue };
+        let Some(family) = families.get_mut(&name) else {
+            continue;
+        };
         let target = if family.needs_register() {
             let new = taskdef::register(&clients.ecs, &family.latest, &family.container, &family.new_image).await?;
             tracing::info!("registered {}:{}", name, new.revision);
@@ -365,7 +371,8 @@ pub async fn run(
     }
     if end == WatchEnd::Interrupted {
         report.outcome = UpdateOutcome::Interrupted;
-        report.message = Some("interrupted: the deployments above are still in progress in ECS; nothing was rolled back".into());
+        report.message =
+            Some("interrupted: the deployments above are still in progress in ECS; nothing was rolled back".into());
         report.duration_secs = started.elapsed().as_secs_f64();
         return Ok(report);
     }
@@ -382,13 +389,21 @@ pub async fn run(
         .filter(|s| matches!(s.result, StepResult::Failed | StepResult::TimedOut))
         .map(|s| s.name.clone())
         .collect();
-    for s in report.services.iter_mut().filter(|s| s.result == StepResult::InProgress) {
+    for s in report
+        .services
+        .iter_mut()
+        .filter(|s| s.result == StepResult::InProgress)
+    {
         s.reason = Some(format!("stopped watching: {} failed", failed_names.join(", ")));
     }
 
     // 6. Roll back as a unit.
     if !options.rollback {
-        report.outcome = if timed_out { UpdateOutcome::TimedOut } else { UpdateOutcome::Failed };
+        report.outcome = if timed_out {
+            UpdateOutcome::TimedOut
+        } else {
+            UpdateOutcome::Failed
+        };
         report.message = Some("--no-rollback: the services stay where the failure left them".into());
         report.duration_secs = started.elapsed().as_secs_f64();
         return Ok(report);
@@ -411,9 +426,15 @@ pub async fn run(
         UpdateOutcome::Failed
     };
     report.message = Some(if rollback_ok {
-        format!("{} failed; every service this run updated is back on its previous revision", failed_names.join(", "))
+        format!(
+            "{} failed; every service this run updated is back on its previous revision",
+            failed_names.join(", ")
+        )
     } else {
-        format!("{} failed, and the rollback did not complete everywhere: check the services below", failed_names.join(", "))
+        format!(
+            "{} failed, and the rollback did not complete everywhere: check the services below",
+            failed_names.join(", ")
+        )
     });
     report.duration_secs = started.elapsed().as_secs_f64();
     Ok(report)
@@ -446,7 +467,10 @@ async fn roll_back(
         };
         match rollout::start(&clients.ecs, &contract.cluster, &spec.service, &t.current_arn, None).await {
             Ok(id) => {
-                on_state(&spec.name, &format!("rolling back to revision {} ({id})", previous.revision));
+                on_state(
+                    &spec.name,
+                    &format!("rolling back to revision {} ({id})", previous.revision),
+                );
                 report.services[*k].rollback = Some(RollbackReport {
                     to_revision: Some(previous.revision),
                     deployment_id: Some(id.clone()),
@@ -560,7 +584,7 @@ async fn taskdef_by_arn(clients: &Clients, arn: &str, family: &str) -> Result<De
         .await
         .map_err(|source| EcsError::DescribeTaskDefinition {
             family: family.to_owned(),
-            source,
+            source: Box::new(source),
         })?;
     let definition = out.task_definition.ok_or_else(|| EcsError::Incomplete {
         what: format!("taskDefinition {arn}"),
@@ -574,11 +598,20 @@ async fn taskdef_by_arn(clients: &Clients, arn: &str, family: &str) -> Result<De
     })
 }
 
-fn planned_migration(contract: &Contract, families: &BTreeMap<String, Family>) -> crate::report::update::MigrationReport {
+fn planned_migration(
+    contract: &Contract,
+    families: &BTreeMap<String, Family>,
+) -> crate::report::update::MigrationReport {
     let family = families.get(&contract.migration.task_family);
     crate::report::update::MigrationReport {
         family: contract.migration.task_family.clone(),
-        revision: family.map(|f| if f.needs_register() { f.latest.revision + 1 } else { f.latest.revision }),
+        revision: family.map(|f| {
+            if f.needs_register() {
+                f.latest.revision + 1
+            } else {
+                f.latest.revision
+            }
+        }),
         command: contract.migration.command.clone(),
         database: contract.database.clone(),
         task_id: None,
@@ -607,5 +640,274 @@ impl crate::report::update::MigrationReport {
             StepResult::Interrupted => "interrupted",
             _ => "failed",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use aws_sdk_ecs::operation::describe_task_definition::DescribeTaskDefinitionOutput;
+    use aws_sdk_ecs::operation::describe_tasks::DescribeTasksOutput;
+    use aws_sdk_ecs::operation::list_tasks::ListTasksOutput;
+    use aws_sdk_ecs::operation::register_task_definition::RegisterTaskDefinitionOutput;
+    use aws_sdk_ecs::operation::run_task::RunTaskOutput;
+    use aws_sdk_ecs::operation::update_service::UpdateServiceOutput;
+    use aws_sdk_ecs::types::{Deployment, DeploymentRolloutState};
+    use aws_sdk_ecs::Client;
+    use aws_smithy_mocks::{mock, mock_client, RuleMode};
+
+    use super::*;
+    use crate::ecs::testing;
+
+    const CONTRACT: &str = r#"{
+      "region": "us-east-1", "cluster": "alpha-cluster",
+      "network": {"subnets": ["subnet-1"], "securityGroups": ["sg-1"], "assignPublicIp": false},
+      "images": {"backend": "repo/acme-backend", "frontend": "repo/acme-frontend"},
+      "database": "alpha-db",
+      "migration": {"taskFamily": "alpha-backend_update", "container": "backend_update",
+                    "image": "backend", "command": ["python", "manage.py", "pre_update"]},
+      "services": [
+        {"name": "gunicorn", "service": "alpha-gunicorn", "taskFamily": "alpha-gunicorn",
+         "container": "gunicorn", "image": "backend", "desiredCount": 1},
+        {"name": "beat", "service": "alpha-beat", "taskFamily": "alpha-beat",
+         "container": "beat", "image": "backend", "desiredCount": 1}
+      ]}"#;
+
+    /// A tiny ECS: task definitions by family, one deployment per update;
+    /// rollouts of an image tagged `broken` fail, all others complete.
+    #[derive(Default)]
+    struct World {
+        latest: BTreeMap<String, (i32, String)>,
+        services: BTreeMap<String, Deployment>,
+        next_id: u32,
+    }
+
+    fn container_of(family: &str) -> &str {
+        family.strip_prefix("alpha-").unwrap_or(family)
+    }
+
+    fn request(tag: &str, dry_run: bool) -> UpdateRequest {
+        UpdateRequest {
+            env: "alpha".into(),
+            contract: Contract::parse(CONTRACT, "test").unwrap(),
+            tags: BTreeMap::from([("backend".to_owned(), tag.parse().unwrap())]),
+            options: UpdateOptions {
+                dry_run,
+                rollback: true,
+                force: false,
+                timeout: Duration::from_secs(1800),
+                no_progress: Duration::from_secs(300),
+                failed_tasks_threshold: 2,
+                pacing: Pacing::default(),
+            },
+        }
+    }
+
+    /// Runs an update against the tiny ECS; returns the report and the
+    /// number of each write.
+    async fn update(tag: &str, dry_run: bool) -> (UpdateReport, usize, usize, usize) {
+        let world = Arc::new(Mutex::new(World::default()));
+        {
+            let mut w = world.lock().unwrap();
+            for family in ["alpha-backend_update", "alpha-gunicorn", "alpha-beat"] {
+                w.latest.insert(family.into(), (1, "repo/acme-backend:latest".into()));
+            }
+            for service in ["alpha-gunicorn", "alpha-beat"] {
+                let td = testing::arn(service, 1);
+                w.services.insert(
+                    service.into(),
+                    testing::deployment("ecs-svc/0", "PRIMARY", DeploymentRolloutState::Completed, &td, 1, 0),
+                );
+            }
+        }
+        let w = world.clone();
+        let describe_td = mock!(Client::describe_task_definition).then_compute_output(move |r| {
+            let asked = r.task_definition().unwrap_or_default();
+            let (family, revision) = match asked.rsplit('/').next().unwrap_or(asked).split_once(':') {
+                Some((f, rev)) => (f.to_owned(), rev.parse().unwrap_or(1)),
+                None => (
+                    asked.to_owned(),
+                    w.lock()
+                        .unwrap()
+                        .latest
+                        .get(asked)
+                        .map(|l| l.0)
+                        .unwrap_or_else(|| panic!("asked {asked:?}")),
+                ),
+            };
+            let image = if revision == 1 {
+                "repo/acme-backend:latest".to_owned()
+            } else {
+                w.lock().unwrap().latest[&family].1.clone()
+            };
+            DescribeTaskDefinitionOutput::builder()
+                .task_definition(testing::task_definition(
+                    &family,
+                    revision,
+                    container_of(&family),
+                    &image,
+                ))
+                .build()
+        });
+        let w = world.clone();
+        let register = mock!(Client::register_task_definition).then_compute_output(move |r| {
+            let family = r.family().unwrap_or_default().to_owned();
+            let image = r.container_definitions()[0].image().unwrap_or_default().to_owned();
+            let mut w = w.lock().unwrap();
+            let revision = w.latest[&family].0 + 1;
+            w.latest.insert(family.clone(), (revision, image.clone()));
+            RegisterTaskDefinitionOutput::builder()
+                .task_definition(testing::task_definition(
+                    &family,
+                    revision,
+                    container_of(&family),
+                    &image,
+                ))
+                .build()
+        });
+        let w = world.clone();
+        let describe_services = mock!(Client::describe_services).then_compute_output(move |r| {
+            let w = w.lock().unwrap();
+            let services = r
+                .services()
+                .iter()
+                .map(|name| testing::service(name, vec![w.services[name].clone()]))
+                .collect();
+            testing::describe_services_output(services)
+        });
+        let w = world.clone();
+        let update_service = mock!(Client::update_service).then_compute_output(move |r| {
+            let mut w = w.lock().unwrap();
+            w.next_id += 1;
+            let td = r.task_definition().unwrap_or_default().to_owned();
+            let family = td
+                .rsplit('/')
+                .next()
+                .unwrap_or_default()
+                .split(':')
+                .next()
+                .unwrap_or_default()
+                .to_owned();
+            let revision = crate::ecs::revision_of(&td).unwrap_or(1);
+            let broken = revision > 1 && w.latest[&family].1.ends_with(":broken");
+            let id = format!("ecs-svc/{}", w.next_id);
+            let state = if broken {
+                DeploymentRolloutState::Failed
+            } else {
+                DeploymentRolloutState::Completed
+            };
+            let status = if broken { "ACTIVE" } else { "PRIMARY" };
+            let name = r.service().unwrap_or_default().to_owned();
+            // The answer shows the new deployment starting; the next
+            // DescribeServices shows how it ended.
+            w.services.insert(
+                name.clone(),
+                testing::deployment(&id, status, state, &td, 1, if broken { 3 } else { 0 }),
+            );
+            UpdateServiceOutput::builder()
+                .service(testing::service(
+                    &name,
+                    vec![testing::deployment(
+                        &id,
+                        "PRIMARY",
+                        DeploymentRolloutState::InProgress,
+                        &td,
+                        0,
+                        0,
+                    )],
+                ))
+                .build()
+        });
+        let run_task = mock!(Client::run_task).then_output(|| {
+            RunTaskOutput::builder()
+                .tasks(
+                    aws_sdk_ecs::types::Task::builder()
+                        .task_arn("arn:aws:ecs:us-east-1:1:task/alpha-cluster/m1")
+                        .build(),
+                )
+                .build()
+        });
+        let describe_tasks = mock!(Client::describe_tasks).then_output(|| {
+            DescribeTasksOutput::builder()
+                .tasks(testing::stopped_task(
+                    "m1",
+                    "backend_update",
+                    0,
+                    "Essential container in task exited",
+                ))
+                .build()
+        });
+        let list_tasks = mock!(Client::list_tasks).then_output(|| ListTasksOutput::builder().build());
+        let ecs = mock_client!(
+            aws_sdk_ecs,
+            RuleMode::MatchAny,
+            [
+                &describe_td,
+                &register,
+                &describe_services,
+                &update_service,
+                &run_task,
+                &describe_tasks,
+                &list_tasks
+            ]
+        );
+        let clients = Clients {
+            ecs,
+            logs: mock_client!(aws_sdk_cloudwatchlogs, []),
+        };
+        let report = run(&clients, &request(tag, dry_run), &|_, _| {}).await.unwrap();
+        (
+            report,
+            register.num_calls(),
+            run_task.num_calls(),
+            update_service.num_calls(),
+        )
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn one_failed_service_rolls_every_updated_service_back() {
+        let (report, registered, migrations, updates) = update("broken", false).await;
+        assert_eq!(report.outcome, UpdateOutcome::RolledBack);
+        assert_eq!((registered, migrations), (3, 1));
+        // Two rollouts, then both services back: `beat` had succeeded.
+        assert_eq!(updates, 4);
+        for s in &report.services {
+            let rollback = s.rollback.as_ref().unwrap();
+            assert_eq!(
+                (rollback.to_revision, rollback.result),
+                (Some(1), StepResult::Succeeded),
+                "{}",
+                s.name
+            );
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_healthy_update_registers_migrates_and_rolls() {
+        let (report, registered, migrations, updates) = update("v2", false).await;
+        assert_eq!(report.outcome, UpdateOutcome::Succeeded);
+        assert_eq!((registered, migrations, updates), (3, 1, 2));
+        assert!(report
+            .services
+            .iter()
+            .all(|s| s.result == StepResult::Succeeded && s.new_revision == Some(2)));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_dry_run_writes_nothing_and_plans_every_family() {
+        let (report, registered, migrations, updates) = update("v2", true).await;
+        assert_eq!(report.outcome, UpdateOutcome::Planned);
+        assert_eq!((registered, migrations, updates), (0, 0, 0));
+        assert_eq!(report.revisions.len(), 3);
+        assert!(report.revisions.iter().all(|r| r.registers && r.changes.len() == 1));
+        assert_eq!(report.migration.as_ref().map(|m| m.result), Some(StepResult::Planned));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_same_tag_as_now_is_nothing_to_do() {
+        let (report, registered, migrations, updates) = update("latest", false).await;
+        assert_eq!(report.outcome, UpdateOutcome::NothingToDo);
+        assert_eq!((registered, migrations, updates), (0, 0, 0));
     }
 }

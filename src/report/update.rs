@@ -232,7 +232,12 @@ impl UpdateReport {
             } else {
                 format!("keep revision {}: it already runs the image", r.old_revision)
             };
-            let mut text = format!("**<code>{}</code>** ({}): {}\n\n", inline(&r.family), inline(&r.container), action);
+            let mut text = format!(
+                "**<code>{}</code>** ({}): {}\n\n",
+                inline(&r.family),
+                inline(&r.container),
+                action
+            );
             if !r.changes.is_empty() {
                 text.push_str("| field | now | after |\n| --- | --- | --- |\n");
                 for c in &r.changes {
@@ -246,12 +251,24 @@ impl UpdateReport {
                 text.push('\n');
             }
             if !r.environment.is_empty() || !r.secrets.is_empty() {
-                text.push_str(&format!("<details><summary>{} environment variables, {} secrets (unchanged)</summary>\n\n", r.environment.len(), r.secrets.len()));
+                text.push_str(&format!(
+                    "<details><summary>{} environment variables, {} secrets (unchanged)</summary>\n\n",
+                    r.environment.len(),
+                    r.secrets.len()
+                ));
                 for e in &r.environment {
-                    text.push_str(&format!("- <code>{}</code> = <code>{}</code>\n", inline(&e.name), inline(&e.value)));
+                    text.push_str(&format!(
+                        "- <code>{}</code> = <code>{}</code>\n",
+                        inline(&e.name),
+                        inline(&e.value)
+                    ));
                 }
                 for s in &r.secrets {
-                    text.push_str(&format!("- <code>{}</code> from <code>{}</code>\n", inline(&s.name), inline(&s.value_from)));
+                    text.push_str(&format!(
+                        "- <code>{}</code> from <code>{}</code>\n",
+                        inline(&s.name),
+                        inline(&s.value_from)
+                    ));
                 }
                 text.push_str("\n</details>\n\n");
             }
@@ -273,7 +290,11 @@ impl UpdateReport {
                 };
                 let image = match (&s.old_image, &s.new_image) {
                     (Some(old), Some(new)) if old != new => {
-                        format!("<code>{}</code> → <code>{}</code>", inline(image_tag(old)), inline(image_tag(new)))
+                        format!(
+                            "<code>{}</code> → <code>{}</code>",
+                            inline(image_tag(old)),
+                            inline(image_tag(new))
+                        )
                     }
                     (Some(img), _) | (None, Some(img)) => format!("<code>{}</code>", inline(image_tag(img))),
                     (None, None) => "–".into(),
@@ -285,7 +306,8 @@ impl UpdateReport {
                 if let Some(rb) = &s.rollback {
                     result.push_str(&format!(
                         "<br>rolled back to {}: {}",
-                        rb.to_revision.map_or_else(|| "the previous revision".to_owned(), |r| format!("revision {r}")),
+                        rb.to_revision
+                            .map_or_else(|| "the previous revision".to_owned(), |r| format!("revision {r}")),
                         rb.result.label()
                     ));
                     if let Some(reason) = &rb.reason {
@@ -333,8 +355,15 @@ fn migration_section(doc: &mut Document, m: &MigrationReport) {
         inline(&m.family),
         m.revision.map_or_else(|| "–".to_owned(), |r| r.to_string()),
         inline(&m.database),
-        if m.result == StepResult::Planned { "would run first" } else { m.result.label() },
-        m.reason.as_ref().map(|r| format!(": {}", inline(r))).unwrap_or_default(),
+        if m.result == StepResult::Planned {
+            "would run first"
+        } else {
+            m.result.label()
+        },
+        m.reason
+            .as_ref()
+            .map(|r| format!(": {}", inline(r)))
+            .unwrap_or_default(),
         m.duration_secs,
     );
     text.push_str(&format!("<code>{}</code>\n\n", inline(&m.command.join(" "))));
@@ -358,12 +387,19 @@ fn task_failure_details(what: &str, f: &TaskFailure) -> String {
         text.push_str(&format!(
             "Stopped: {}{}\n\n",
             inline(reason),
-            f.stop_code.as_ref().map(|c| format!(" (<code>{}</code>)", inline(c))).unwrap_or_default()
+            f.stop_code
+                .as_ref()
+                .map(|c| format!(" (<code>{}</code>)", inline(c)))
+                .unwrap_or_default()
         ));
     }
     if let Some(log) = &f.log {
         if let Some(loc) = &log.location {
-            text.push_str(&format!("Log <code>{}</code> / <code>{}</code>:\n\n", inline(&loc.group), inline(&loc.stream)));
+            text.push_str(&format!(
+                "Log <code>{}</code> / <code>{}</code>:\n\n",
+                inline(&loc.group),
+                inline(&loc.stream)
+            ));
         }
         if !log.lines.is_empty() {
             text.push_str(&code_block(&log.lines.join("\n")));
@@ -384,7 +420,8 @@ mod tests {
         let mut report = UpdateReport::new("alpha", "alpha-cluster", false);
         report.outcome = UpdateOutcome::RolledBack;
         report.tags.insert("backend".into(), "broken".into());
-        report.message = Some("gunicorn failed; every service this run updated is back on its previous revision".into());
+        report.message =
+            Some("gunicorn failed; every service this run updated is back on its previous revision".into());
         report.duration_secs = 93.4;
         let failure = TaskFailure {
             task_id: "0123456789abcdef0123456789abcdef".into(),
@@ -398,14 +435,27 @@ mod tests {
                     stream: "ecs/gunicorn/0123456789abcdef0123456789abcdef".into(),
                 }),
                 // What a hostile log line could try: close the block, open HTML.
-                lines: vec!["Traceback (most recent call last):".into(), "```\n</details><script>x</script>".into()],
+                lines: vec![
+                    "Traceback (most recent call last):".into(),
+                    "```\n</details><script>x</script>".into(),
+                ],
                 unavailable: None,
             }),
         };
         for (name, result, reason, failures) in [
-            ("gunicorn", StepResult::Failed, Some("task 0123: container gunicorn exited with 1 (Essential container in task exited)"), vec![failure]),
+            (
+                "gunicorn",
+                StepResult::Failed,
+                Some("task 0123: container gunicorn exited with 1 (Essential container in task exited)"),
+                vec![failure],
+            ),
             ("default", StepResult::Succeeded, None, vec![]),
-            ("beat", StepResult::InProgress, Some("stopped watching: gunicorn failed"), vec![]),
+            (
+                "beat",
+                StepResult::InProgress,
+                Some("stopped watching: gunicorn failed"),
+                vec![],
+            ),
         ] {
             report.services.push(ServiceReport {
                 name: name.into(),

@@ -59,9 +59,21 @@ fn a_healthy_update_rolls_all_four_services_after_the_migration() {
         services_now(&sandbox),
         vec![
             ("alpha-beat".into(), "alpha-beat:2".into(), "acme-backend:v2".into()),
-            ("alpha-default".into(), "alpha-default:2".into(), "acme-backend:v2".into()),
-            ("alpha-gunicorn".into(), "alpha-gunicorn:2".into(), "acme-backend:v2".into()),
-            ("alpha-web-ui".into(), "alpha-web-ui:2".into(), "acme-frontend:v2".into()),
+            (
+                "alpha-default".into(),
+                "alpha-default:2".into(),
+                "acme-backend:v2".into()
+            ),
+            (
+                "alpha-gunicorn".into(),
+                "alpha-gunicorn:2".into(),
+                "acme-backend:v2".into()
+            ),
+            (
+                "alpha-web-ui".into(),
+                "alpha-web-ui:2".into(),
+                "acme-frontend:v2".into()
+            ),
         ]
     );
     assert_eq!(operations(&sandbox, "RunTask"), 1);
@@ -72,9 +84,18 @@ fn a_healthy_update_rolls_all_four_services_after_the_migration() {
     sandbox.clear_calls();
     let again = sandbox.update(&contract, &["--backend", "v2", "--frontend", "v2"]);
     assert_eq!(again.code, 0, "{}", again.stderr);
-    let mutating: Vec<String> = sandbox.calls().into_iter().filter(|c| c.mutating).map(|c| c.operation).collect();
+    let mutating: Vec<String> = sandbox
+        .calls()
+        .into_iter()
+        .filter(|c| c.mutating)
+        .map(|c| c.operation)
+        .collect();
     assert!(mutating.is_empty(), "a re-run wrote: {mutating:?}");
-    assert!(sandbox.summary().contains("already up to date"), "{}", sandbox.summary());
+    assert!(
+        sandbox.summary().contains("already up to date"),
+        "{}",
+        sandbox.summary()
+    );
 }
 
 #[test]
@@ -115,7 +136,11 @@ fn a_migration_that_never_starts_fails_without_touching_services() {
     let run = sandbox.update(&contract, &["--backend", "stuck", "--no-progress-timeout", "3"]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert_eq!(operations(&sandbox, "UpdateService"), 0);
-    assert!(sandbox.summary().contains("the task did not start"), "{}", sandbox.summary());
+    assert!(
+        sandbox.summary().contains("the task did not start"),
+        "{}",
+        sandbox.summary()
+    );
 }
 
 #[test]
@@ -126,7 +151,10 @@ fn a_gunicorn_crash_loop_rolls_back_every_backend_service() {
     assert_eq!(run.code, 3, "{}", run.stderr);
     for (service, revision, image) in services_now(&sandbox) {
         if service != "alpha-web-ui" {
-            assert_eq!(image, "acme-backend:latest", "{service} on {revision} was not rolled back");
+            assert_eq!(
+                image, "acme-backend:latest",
+                "{service} on {revision} was not rolled back"
+            );
         }
     }
     let summary = sandbox.summary();
@@ -142,7 +170,11 @@ fn a_circuit_breaker_failure_is_a_failure_not_a_success() {
     // breaker's FAILED verdict can end this rollout.
     let run = sandbox.update(&contract, &["--frontend", "quits", "--failed-tasks-threshold", "100"]);
     assert_eq!(run.code, 3, "{}", run.stderr);
-    assert!(sandbox.summary().contains("deployment failed: tasks failed to start"), "{}", sandbox.summary());
+    assert!(
+        sandbox.summary().contains("deployment failed: tasks failed to start"),
+        "{}",
+        sandbox.summary()
+    );
 }
 
 #[test]
@@ -152,7 +184,10 @@ fn thirty_percent_throttling_still_succeeds() {
     sandbox.clear_calls();
     let run = sandbox.update(&contract, &["--backend", "v2", "--frontend", "v2"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(sandbox.calls().iter().any(|c| c.throttled), "the scenario throttled nothing");
+    assert!(
+        sandbox.calls().iter().any(|c| c.throttled),
+        "the scenario throttled nothing"
+    );
 }
 
 #[test]
@@ -170,7 +205,12 @@ fn a_deployment_this_run_did_not_start_is_refused_unless_forced() {
     let contract = sandbox.seeded();
     let ecs = sandbox.ecs();
     sandbox.block_on(async {
-        let td = ecs.describe_task_definition().task_definition("alpha-web-ui").send().await.unwrap();
+        let td = ecs
+            .describe_task_definition()
+            .task_definition("alpha-web-ui")
+            .send()
+            .await
+            .unwrap();
         let mut containers = td.task_definition().unwrap().container_definitions().to_vec();
         containers[0].image = Some("123456789012.dkr.ecr.us-east-1.amazonaws.com/acme-frontend:slow".into());
         let new = ecs
@@ -185,12 +225,22 @@ fn a_deployment_this_run_did_not_start_is_refused_unless_forced() {
             .await
             .unwrap();
         let arn = new.task_definition().unwrap().task_definition_arn().unwrap().to_owned();
-        ecs.update_service().cluster("alpha-cluster").service("alpha-web-ui").task_definition(arn).send().await.unwrap();
+        ecs.update_service()
+            .cluster("alpha-cluster")
+            .service("alpha-web-ui")
+            .task_definition(arn)
+            .send()
+            .await
+            .unwrap();
     });
     sandbox.clear_calls();
     let run = sandbox.update(&contract, &["--frontend", "v2"]);
     assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(run.stderr.contains("did not start is in progress on `alpha-web-ui`"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("did not start is in progress on `alpha-web-ui`"),
+        "{}",
+        run.stderr
+    );
     assert!(run.stderr.contains("--force"), "{}", run.stderr);
     assert!(sandbox.calls().iter().all(|c| !c.mutating));
 }
@@ -204,7 +254,11 @@ fn a_dry_run_only_reads() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     let calls = sandbox.calls();
     assert!(!calls.is_empty());
-    let mutating: Vec<&str> = calls.iter().filter(|c| c.mutating).map(|c| c.operation.as_str()).collect();
+    let mutating: Vec<&str> = calls
+        .iter()
+        .filter(|c| c.mutating)
+        .map(|c| c.operation.as_str())
+        .collect();
     assert!(mutating.is_empty(), "the dry run wrote: {mutating:?}");
     update_snapshot!(sandbox, "dry_run_plan", sandbox.summary());
 }
@@ -218,7 +272,12 @@ fn storage_platform_secrets_and_tags_survive_the_copy() {
     let contract = sandbox.seeded();
     let ecs = sandbox.ecs();
     let before = sandbox.block_on(async {
-        let td = ecs.describe_task_definition().task_definition("alpha-gunicorn").send().await.unwrap();
+        let td = ecs
+            .describe_task_definition()
+            .task_definition("alpha-gunicorn")
+            .send()
+            .await
+            .unwrap();
         let td = td.task_definition().unwrap().clone();
         let mut containers = td.container_definitions().to_vec();
         containers[0].secrets = Some(vec![Secret::builder()
@@ -247,7 +306,13 @@ fn storage_platform_secrets_and_tags_survive_the_copy() {
             .await
             .unwrap();
         let arn = new.task_definition().unwrap().task_definition_arn().unwrap().to_owned();
-        ecs.update_service().cluster("alpha-cluster").service("alpha-gunicorn").task_definition(&arn).send().await.unwrap();
+        ecs.update_service()
+            .cluster("alpha-cluster")
+            .service("alpha-gunicorn")
+            .task_definition(&arn)
+            .send()
+            .await
+            .unwrap();
         ecs.describe_task_definition()
             .task_definition(arn)
             .include(TaskDefinitionField::Tags)
@@ -296,15 +361,28 @@ fn bad_tags_and_contracts_are_refused_before_any_call() {
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("image tag `v2:bad` is not valid"), "{}", run.stderr);
     let broken = sandbox.dir.path().join("broken.json");
-    let text = std::fs::read_to_string(&contract).unwrap().replace("\"alpha-cluster\"", "\"\"");
+    let text = std::fs::read_to_string(&contract)
+        .unwrap()
+        .replace("\"alpha-cluster\"", "\"\"");
     std::fs::write(&broken, text).unwrap();
     let run = sandbox.update(&broken, &["--backend", "v2"]);
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("cluster is empty"), "{}", run.stderr);
     let run = sandbox.stackpilot(&["update", "alpha", "--contract", contract.to_str().unwrap()]);
     assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(run.stderr.contains("--backend <TAG>|--frontend <TAG>"), "{}", run.stderr);
-    let run = sandbox.stackpilot(&["deploy", "alpha", "--backend", "v2", "--contract", contract.to_str().unwrap()]);
+    assert!(
+        run.stderr.contains("--backend <TAG>|--frontend <TAG>"),
+        "{}",
+        run.stderr
+    );
+    let run = sandbox.stackpilot(&[
+        "deploy",
+        "alpha",
+        "--backend",
+        "v2",
+        "--contract",
+        contract.to_str().unwrap(),
+    ]);
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("use `update --contract`"), "{}", run.stderr);
     assert!(sandbox.calls().is_empty(), "{:?}", sandbox.calls());
@@ -354,7 +432,9 @@ fn a_service_fresh_from_the_iac_gets_the_contracts_count_and_others_keep_theirs(
     let contract = sandbox.seed_with("alpha", 0);
     sandbox.wait_stable("alpha-cluster", &ALL_SERVICES);
     // The contract asks for 2; autoscaling is not there yet, so 2 it is.
-    let text = std::fs::read_to_string(&contract).unwrap().replace("\"desiredCount\": 0", "\"desiredCount\": 2");
+    let text = std::fs::read_to_string(&contract)
+        .unwrap()
+        .replace("\"desiredCount\": 0", "\"desiredCount\": 2");
     std::fs::write(&contract, text).unwrap();
     let run = sandbox.update(&contract, &["--frontend", "v2"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
@@ -368,8 +448,14 @@ fn a_service_fresh_from_the_iac_gets_the_contracts_count_and_others_keep_theirs(
             .send()
             .await
             .unwrap();
-        out.services().iter().map(|s| (s.service_name().unwrap().to_owned(), s.desired_count())).collect::<Vec<_>>()
+        out.services()
+            .iter()
+            .map(|s| (s.service_name().unwrap().to_owned(), s.desired_count()))
+            .collect::<Vec<_>>()
     });
     assert!(counts.contains(&("alpha-web-ui".to_owned(), 2)), "{counts:?}");
-    assert!(counts.contains(&("alpha-gunicorn".to_owned(), 0)), "not updated, so untouched: {counts:?}");
+    assert!(
+        counts.contains(&("alpha-gunicorn".to_owned(), 0)),
+        "not updated, so untouched: {counts:?}"
+    );
 }

@@ -31,9 +31,16 @@ fn sandbox_python() -> &'static Path {
             .arg(&bootstrap)
             .status()
             .expect("bash runs sandbox/bootstrap");
-        assert!(status.success(), "`bash sandbox/bootstrap` failed ({status}); the update tests need its venv");
+        assert!(
+            status.success(),
+            "`bash sandbox/bootstrap` failed ({status}); the update tests need its venv"
+        );
         let python = repo_root().join("sandbox/.venv/bin/python");
-        assert!(python.is_file(), "sandbox/bootstrap ran but {} is missing", python.display());
+        assert!(
+            python.is_file(),
+            "sandbox/bootstrap ran but {} is missing",
+            python.display()
+        );
         python
     })
 }
@@ -59,7 +66,9 @@ impl Sandbox {
             .expect("the sandbox starts");
         let stdout = child.stdout.take().expect("piped stdout");
         let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).expect("the sandbox prints its ready line");
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("the sandbox prints its ready line");
         let port = line
             .trim()
             .rsplit(':')
@@ -88,7 +97,11 @@ impl Sandbox {
             .env("AWS_DEFAULT_REGION", "us-east-1")
             .output()
             .expect("seed runs");
-        assert!(out.status.success(), "seed failed: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "seed failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let path = self.dir.path().join(format!("{env}-contract.json"));
         std::fs::write(&path, &out.stdout).expect("contract written");
         path
@@ -100,7 +113,16 @@ impl Sandbox {
             .behavior_version(aws_sdk_ecs::config::BehaviorVersion::latest())
             .region(aws_sdk_ecs::config::Region::new("us-east-1"))
             .endpoint_url(self.endpoint())
-            .credentials_provider(aws_sdk_ecs::config::Credentials::new("testing", "testing", None, None, "tests"))
+            .credentials_provider(aws_sdk_ecs::config::Credentials::new(
+                "testing", "testing", None, None, "tests",
+            ))
+            // A throttled call is retried at once: the sandbox's scaled time
+            // makes the SDK's real-time backoff the slowest part of a test.
+            .retry_config(
+                aws_sdk_ecs::config::retry::RetryConfig::standard()
+                    .with_max_attempts(10)
+                    .with_max_backoff(Duration::from_millis(200)),
+            )
             .build();
         aws_sdk_ecs::Client::from_conf(config)
     }
@@ -165,7 +187,10 @@ impl Sandbox {
             .env("AWS_REGION", "us-east-1")
             .env("AWS_EC2_METADATA_DISABLED", "true")
             .env("AWS_CONFIG_FILE", self.dir.path().join("no-aws-config"))
-            .env("AWS_SHARED_CREDENTIALS_FILE", self.dir.path().join("no-aws-credentials"))
+            .env(
+                "AWS_SHARED_CREDENTIALS_FILE",
+                self.dir.path().join("no-aws-credentials"),
+            )
             .args(args);
         cmd
     }
@@ -233,7 +258,10 @@ impl Sandbox {
         .expect("request sent");
         let mut reply = String::new();
         stream.read_to_string(&mut reply).expect("reply read");
-        reply.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default()
+        reply
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_owned())
+            .unwrap_or_default()
     }
 
     /// insta filters for what changes between runs.
