@@ -50,8 +50,15 @@ pub async fn sdk_config(region: &str) -> SdkConfig {
         .await
 }
 
+/// The longest wait between two attempts of one call. The SDK's default
+/// (20 s) is longer than a poll interval: a watcher would rather ask again
+/// on its next poll than sit out a long backoff.
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
+
 pub fn retry_config() -> RetryConfig {
-    RetryConfig::adaptive().with_max_attempts(MAX_ATTEMPTS)
+    RetryConfig::adaptive()
+        .with_max_attempts(MAX_ATTEMPTS)
+        .with_max_backoff(MAX_BACKOFF)
 }
 
 pub fn timeout_config() -> TimeoutConfig {
@@ -78,6 +85,7 @@ mod tests {
         let retry = retry_config();
         assert_eq!(retry.mode(), aws_config::retry::RetryMode::Adaptive);
         assert_eq!(retry.max_attempts(), MAX_ATTEMPTS);
+        assert_eq!(retry.max_backoff(), MAX_BACKOFF);
         let timeouts = timeout_config();
         assert_eq!(timeouts.connect_timeout(), Some(CONNECT_TIMEOUT));
         assert_eq!(timeouts.operation_timeout(), Some(OPERATION_TIMEOUT));
