@@ -39,7 +39,7 @@ impl Exit {
             Error::Contract(_) | Error::ImageTag(_) => Exit::Usage,
             Error::Ecs(e) => e.exit(),
             Error::PrComment(e) if e.is_configuration() => Exit::Usage,
-            Error::Pulumi(PulumiError::NotInstalled) => Exit::Usage,
+            Error::Pulumi(PulumiError::NotInstalled | PulumiError::NoStack { .. }) => Exit::Usage,
             Error::Pulumi(PulumiError::Locked { .. }) => Exit::Locked,
             Error::Pulumi(PulumiError::Process(ProcessError::Interrupted { .. })) | Error::Interrupted => {
                 Exit::Interrupted

@@ -7,7 +7,6 @@ use crate::{Error, Exit};
 
 pub(crate) fn run(ctx: &Context, layer: Layer, env: &str, json: bool) -> Result<Exit, Error> {
     let stack = stack::prepare(ctx, layer, env)?;
-    stack.select_or_create()?;
     let outputs = stack.outputs()?;
     if json {
         println!("{}", serde_json::Value::Object(outputs.into_iter().collect()));

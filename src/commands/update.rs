@@ -83,7 +83,6 @@ fn resolve_contract(ctx: &Context, args: &UpdateArgs, env: &EnvName) -> Result<C
         Some(path) => Contract::from_file(path)?,
         None => {
             let stack = stack::prepare(ctx, Layer::App, env.as_str())?;
-            stack.select_or_create()?;
             Contract::from_stack_outputs(&stack.outputs()?, env.as_str())?
         }
     };

@@ -26,6 +26,8 @@ pub enum PulumiError {
     Process(#[from] ProcessError),
     #[error("the stack is locked by another update{}", describe_holders(.holders))]
     Locked { holders: Vec<LockHolder>, stderr_tail: String },
+    #[error("stack `{env}` does not exist in this backend yet; create it with `stackpilot up <layer> {env}`")]
+    NoStack { env: String },
     #[error("`pulumi stack output --json` printed something that is not JSON")]
     OutputsJson(#[source] serde_json::Error),
 }
@@ -171,8 +173,15 @@ impl Stack {
 
     /// The stack's outputs as `pulumi stack output --json` prints them:
     /// secrets come back as `[secret]` because `--show-secrets` is never passed.
+    ///
+    /// Reading never creates the stack: a missing one is [`PulumiError::NoStack`].
     pub fn outputs(&self) -> Result<BTreeMap<String, serde_json::Value>, PulumiError> {
         let finished = self.stack_command(["stack", "output", "--json"]).run(&mut |_, _| {})?;
+        if !finished.success() && finished.stderr_tail.contains("no stack named") {
+            return Err(PulumiError::NoStack {
+                env: self.env.to_string(),
+            });
+        }
         let finished = self.classify(finished)?;
         let mut outputs: BTreeMap<String, serde_json::Value> =
             serde_json::from_str(&finished.stdout).map_err(PulumiError::OutputsJson)?;

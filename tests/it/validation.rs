@@ -99,3 +99,25 @@ fn summarize_of_a_file_that_is_not_json_says_where_it_broke() {
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("could not read the preview JSON (at line 2"), "{}", run.stderr);
 }
+
+#[test]
+fn outputs_of_a_stack_that_does_not_exist_creates_nothing() {
+    let repo = Repo::new();
+    let run = repo.run(&["outputs", "base", "staging", "--json"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("stack `staging` does not exist"), "{}", run.stderr);
+    let listed = repo.pulumi("base", &["stack", "ls", "--json"]);
+    assert_eq!(listed.code, 0, "{}", listed.stderr);
+    assert!(!listed.stdout.contains("staging"), "no stack was created: {}", listed.stdout);
+}
+
+#[test]
+fn update_without_a_contract_reads_the_app_stack_and_creates_nothing() {
+    let repo = Repo::new();
+    let run = repo.run(&["update", "alpha", "--backend", "v2"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("stack `alpha` does not exist"), "{}", run.stderr);
+    let listed = repo.pulumi("app", &["stack", "ls", "--json"]);
+    assert_eq!(listed.code, 0, "{}", listed.stderr);
+    assert!(!listed.stdout.contains("alpha"), "no stack was created: {}", listed.stdout);
+}
