@@ -21,6 +21,14 @@ demo:
 test:
     scripts/test
 
+# App stack up, then the app update; the tag defaults to this commit's (the image CI builds for it).
+deploy env tag=`git rev-parse --short=12 HEAD` *args:
+    {{stackpilot}} deploy {{env}} --backend {{tag}} {{args}}
+
+# Roll a new backend image tag out to an app env (migration first, then every service).
+update env tag *args:
+    {{stackpilot}} update {{env}} --backend {{tag}} {{args}}
+
 # Preview one stack and print its Markdown summary.
 preview layer env:
     {{stackpilot}} preview {{layer}} {{env}}
