@@ -66,6 +66,7 @@ impl<'a> MigrationGate<'a> {
             result: StepResult::InProgress,
             reason: None,
             failure: None,
+            log: None,
             duration_secs: 0.0,
         };
         let out = self
@@ -150,7 +151,11 @@ impl<'a> MigrationGate<'a> {
             }
             if let Some(t) = current.filter(|t| t.last_status() == Some("STOPPED")) {
                 match essential_failure(t, task.revision) {
-                    None => report.result = StepResult::Succeeded,
+                    None => {
+                        report.result = StepResult::Succeeded;
+                        // What the migration did belongs in the summary too.
+                        report.log = self.log_of(task.revision, Some(task.container), &task_id).await;
+                    }
                     Some(mut failure) => {
                         failure.log = self.log_of(task.revision, failure.container.as_deref(), &task_id).await;
                         report.result = StepResult::Failed;
@@ -362,9 +367,21 @@ mod tests {
             .build();
         let run = started();
         let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, [&run, &describe]);
-        let report = gate(ecs, mock_client!(aws_sdk_cloudwatchlogs, []), limits()).await;
+        let log_rule = mock!(aws_sdk_cloudwatchlogs::Client::get_log_events)
+            .match_requests(|r| r.log_stream_name() == Some("ecs/backend_update/m1"))
+            .then_output(|| {
+                aws_sdk_cloudwatchlogs::operation::get_log_events::GetLogEventsOutput::builder()
+                    .events(
+                        aws_sdk_cloudwatchlogs::types::OutputLogEvent::builder()
+                            .message("Applying blog.0001_initial... OK")
+                            .build(),
+                    )
+                    .build()
+            });
+        let report = gate(ecs, mock_client!(aws_sdk_cloudwatchlogs, [&log_rule]), limits()).await;
         assert_eq!(report.result, StepResult::Succeeded, "{report:?}");
         assert_eq!(run.num_calls(), 1);
+        assert_eq!(report.log.unwrap().lines, ["Applying blog.0001_initial... OK"]);
     }
 
     #[tokio::test(start_paused = true)]

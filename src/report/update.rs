@@ -128,6 +128,10 @@ pub struct MigrationReport {
     pub result: StepResult,
     pub reason: Option<String>,
     pub failure: Option<TaskFailure>,
+    /// The end of the task's log when it passed: what the migration did.
+    /// (A failed task's log is in [`TaskFailure::log`].)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log: Option<LogTail>,
     pub duration_secs: f64,
 }
 
@@ -371,6 +375,22 @@ fn migration_section(doc: &mut Document, m: &MigrationReport) {
     if let Some(f) = &m.failure {
         // The reason the gate failed is the point of the summary: never cut.
         doc.essential(task_failure_details("migration task", f));
+    }
+    if let Some(log) = m.log.as_ref().filter(|l| !l.lines.is_empty()) {
+        let mut text = format!(
+            "<details><summary>{}</summary>\n\n",
+            html(&format!("Migration log, last {} lines", log.lines.len()))
+        );
+        if let Some(loc) = &log.location {
+            text.push_str(&format!(
+                "Log <code>{}</code> / <code>{}</code>:\n\n",
+                inline(&loc.group),
+                inline(&loc.stream)
+            ));
+        }
+        text.push_str(&code_block(&log.lines.join("\n")));
+        text.push_str("\n</details>\n\n");
+        doc.detail(text);
     }
 }
 

@@ -91,6 +91,7 @@ pub(super) fn migration(contract: &Contract, families: &BTreeMap<String, Family>
         result: StepResult::Planned,
         reason: None,
         failure: None,
+        log: None,
         duration_secs: 0.0,
     }
 }

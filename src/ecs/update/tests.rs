@@ -208,9 +208,13 @@ async fn update(tag: &str, dry_run: bool) -> (UpdateReport, usize, usize, usize)
             &list_tasks
         ]
     );
+    // The migration's log is read when it passes, for the summary.
+    let log_events = mock!(aws_sdk_cloudwatchlogs::Client::get_log_events).then_output(|| {
+        aws_sdk_cloudwatchlogs::operation::get_log_events::GetLogEventsOutput::builder().build()
+    });
     let clients = Clients {
         ecs,
-        logs: mock_client!(aws_sdk_cloudwatchlogs, []),
+        logs: mock_client!(aws_sdk_cloudwatchlogs, [&log_events]),
     };
     let report = run(&clients, &request(tag, dry_run), &|_, _| {}).await.unwrap();
     (
