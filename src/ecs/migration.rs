@@ -179,6 +179,9 @@ impl<'a> MigrationGate<'a> {
                     stopped_reason: current.and_then(|t| t.stopped_reason()).map(str::to_owned),
                     log: self.log_of(task.revision, Some(task.container), &task_id).await,
                 });
+                // A task stuck in PENDING would otherwise start later and
+                // migrate a database nobody is watching.
+                self.stop(task.cluster, &task_arn, limits.start_timeout.as_secs()).await;
                 break;
             }
             if Instant::now() >= limits.deadline {
@@ -196,6 +199,24 @@ impl<'a> MigrationGate<'a> {
         }
         report.duration_secs = started.elapsed().as_secs_f64();
         Ok(report)
+    }
+
+    async fn stop(&self, cluster: &str, task_arn: &str, waited_secs: u64) {
+        let stopped = self
+            .clients
+            .ecs
+            .stop_task()
+            .cluster(cluster)
+            .task(task_arn)
+            .reason(format!("stackpilot: the migration did not start within {waited_secs} s"))
+            .send()
+            .await;
+        if let Err(err) = stopped {
+            tracing::warn!(
+                "could not stop the migration task that never started; stop it by hand: {}",
+                aws_sdk_ecs::error::DisplayErrorContext(&err)
+            );
+        }
     }
 
     async fn log_of(
@@ -440,7 +461,9 @@ mod tests {
     async fn a_task_that_never_starts_fails_after_the_start_timeout() {
         let describe = mock!(Client::describe_tasks).then_output(|| status("PENDING"));
         let run = started();
-        let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, [&run, &describe]);
+        let stop = mock!(Client::stop_task)
+            .then_output(|| aws_sdk_ecs::operation::stop_task::StopTaskOutput::builder().build());
+        let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, [&run, &describe, &stop]);
         let logs = mock_client!(
             aws_sdk_cloudwatchlogs,
             RuleMode::MatchAny,
@@ -459,5 +482,6 @@ mod tests {
         .await;
         assert_eq!(report.result, StepResult::Failed);
         assert!(report.reason.unwrap().contains("still PENDING after 60 s"));
+        assert_eq!(stop.num_calls(), 1, "the stuck task is stopped so it cannot migrate later");
     }
 }

@@ -141,6 +141,7 @@ fn a_migration_that_never_starts_fails_without_touching_services() {
         "{}",
         sandbox.summary()
     );
+    assert_eq!(operations(&sandbox, "StopTask"), 1, "the stuck task is stopped");
 }
 
 #[test]
