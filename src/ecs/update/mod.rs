@@ -94,39 +94,67 @@ pub async fn run(
         return Ok(report);
     }
 
+    // From here on ECS changes. An AWS error must not lose the report of
+    // what was already written, so it ends the run as a failure with it.
+    if let Err(err) = write_and_watch(clients, request, &mut current, &rolling, gate_needed, deadline, &mut report, on_state).await {
+        report.outcome = UpdateOutcome::Failed;
+        report.message = Some(format!(
+            "stopped by an AWS error after changes began: {}; what is listed here may already be in place",
+            error_chain(&err)
+        ));
+    }
+    Ok(finished(report, started))
+}
+
+/// Steps 3 to 6: register, the migration gate, the rollouts, the rollback.
+/// Sets the report's outcome; an `Err` is an AWS call that failed.
+#[allow(clippy::too_many_arguments)]
+async fn write_and_watch(
+    clients: &Clients,
+    request: &UpdateRequest,
+    current: &mut read::Current,
+    rolling: &[usize],
+    gate_needed: bool,
+    deadline: Instant,
+    report: &mut UpdateReport,
+    on_state: &(dyn Fn(&str, &str) + Sync),
+) -> Result<(), EcsError> {
+    let contract = &request.contract;
     // 3. Register what is needed.
     register::register_needed(
         clients,
         contract,
         &mut current.families,
         &current.targets,
-        &rolling,
+        rolling,
         gate_needed,
-        &mut report,
+        report,
     )
     .await?;
 
     // 4. The migration gate.
     if gate_needed {
-        let gate = gate::pass(clients, request, &current.families, deadline, on_state, &mut report).await?;
+        let gate = gate::pass(clients, request, &current.families, deadline, on_state, report).await?;
         if let Some(outcome) = gate {
             report.outcome = outcome;
             report.message = Some("the migration did not pass, so no service was changed".into());
-            return Ok(finished(report, started));
+            return Ok(());
         }
     }
 
-    if let Some(report) = interrupted_before_writes(&mut report, started) {
-        return Ok(report);
+    if crate::interrupt::requested() {
+        report.outcome = UpdateOutcome::Interrupted;
+        report.message = Some("interrupted before the next change; nothing more was written".into());
+        return Ok(());
     }
 
     // 5. Every rollout at once.
-    let rolled = roll::roll_out(clients, request, &current, &rolling, deadline, &mut report, on_state).await;
+    let rolled = roll::roll_out(clients, request, current, rolling, deadline, report, on_state).await;
     if rolled.end == WatchEnd::Interrupted {
         report.outcome = UpdateOutcome::Interrupted;
         report.message =
             Some("interrupted: the deployments above are still in progress in ECS; nothing was rolled back".into());
-        return Ok(finished(report, started));
+        return Ok(());
     }
     let all_ok = !rolled.start_failed
         && rolled
@@ -135,12 +163,23 @@ pub async fn run(
             .all(|w| matches!(w.verdict, Some((StepResult::Succeeded, _))));
     if all_ok {
         report.outcome = UpdateOutcome::Succeeded;
-        return Ok(finished(report, started));
+        return Ok(());
     }
 
     // 6. Roll back as a unit.
-    rollback::after_failure(clients, request, &current.targets, &rolled, &mut report, on_state).await?;
-    Ok(finished(report, started))
+    rollback::after_failure(clients, request, &current.targets, &rolled, report, on_state).await
+}
+
+/// An error and its causes on one line, as the SDK nests them.
+fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 /// Every return stamps how long the run took.

@@ -106,6 +106,20 @@ async fn update(tag: &str, dry_run: bool) -> (UpdateReport, usize, usize, usize)
             ))
             .build()
     });
+    // A tag called `denied` cannot be registered for beat: an AWS error in
+    // the middle of the writes.
+    let denied = mock!(Client::register_task_definition)
+        .match_requests(|r| {
+            r.family() == Some("alpha-beat")
+                && r.container_definitions()[0].image().is_some_and(|i| i.ends_with(":denied"))
+        })
+        .then_error(|| {
+            aws_sdk_ecs::operation::register_task_definition::RegisterTaskDefinitionError::ClientException(
+                aws_sdk_ecs::types::error::ClientException::builder()
+                    .message("not authorized to register alpha-beat")
+                    .build(),
+            )
+        });
     let w = world.clone();
     let register = mock!(Client::register_task_definition).then_compute_output(move |r| {
         let family = r.family().unwrap_or_default().to_owned();
@@ -200,6 +214,7 @@ async fn update(tag: &str, dry_run: bool) -> (UpdateReport, usize, usize, usize)
         RuleMode::MatchAny,
         [
             &describe_td,
+            &denied,
             &register,
             &describe_services,
             &update_service,
@@ -252,6 +267,16 @@ async fn a_healthy_update_registers_migrates_and_rolls() {
         .services
         .iter()
         .all(|s| s.result == StepResult::Succeeded && s.new_revision == Some(2)));
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_aws_error_after_writes_began_still_returns_the_report() {
+    let (report, _registered, migrations, updates) = update("denied", false).await;
+    assert_eq!(report.outcome, UpdateOutcome::Failed);
+    let message = report.message.unwrap();
+    assert!(message.contains("AWS error after changes began"), "{message}");
+    assert!(message.contains("not authorized to register alpha-beat"), "{message}");
+    assert_eq!((migrations, updates), (0, 0), "nothing after the failed write");
 }
 
 #[tokio::test(start_paused = true)]
