@@ -2,9 +2,6 @@
 //! summarize benchmark: `cargo run --release --example synthetic-preview -- 20000`.
 
 fn main() {
-    let n = std::env::args()
-        .nth(1)
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(20_000);
+    let n = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(20_000);
     println!("{}", stackpilot::preview::synthetic::digest(n));
 }

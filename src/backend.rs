@@ -124,11 +124,14 @@ pub fn check_secrets(
     config: &StackConfig,
     var: &dyn Fn(&str) -> Option<String>,
 ) -> Result<(), BackendError> {
-    let provider = config.secrets_provider.as_deref().unwrap_or(if backend.is_self_managed() {
-        "passphrase"
-    } else {
-        "service"
-    });
+    let provider = config
+        .secrets_provider
+        .as_deref()
+        .unwrap_or(if backend.is_self_managed() {
+            "passphrase"
+        } else {
+            "service"
+        });
     let uses_passphrase = provider == "passphrase" || config.encryption_salt.is_some();
     // An empty passphrase is allowed by Pulumi, so "set" is what counts.
     let have = var("PULUMI_CONFIG_PASSPHRASE").is_some()
@@ -171,7 +174,10 @@ mod tests {
 
         let env = |k: &str| (k == "PULUMI_BACKEND_URL").then(|| "file:///tmp/x".to_owned());
         let b = resolve(&ws, &project, &env).unwrap();
-        assert_eq!((b.url.as_str(), b.origin), ("file:///tmp/x", BackendOrigin::Environment));
+        assert_eq!(
+            (b.url.as_str(), b.origin),
+            ("file:///tmp/x", BackendOrigin::Environment)
+        );
     }
 
     #[test]
@@ -179,7 +185,11 @@ mod tests {
         let (dir, ws, project) = fixture();
         let home = dir.path().join("ph");
         std::fs::create_dir_all(&home).unwrap();
-        std::fs::write(home.join("credentials.json"), r#"{"current":"gs://state","accounts":{}}"#).unwrap();
+        std::fs::write(
+            home.join("credentials.json"),
+            r#"{"current":"gs://state","accounts":{}}"#,
+        )
+        .unwrap();
         let home_s = home.display().to_string();
         let env = move |k: &str| (k == "PULUMI_HOME").then(|| home_s.clone());
         let b = resolve(&ws, &project, &env).unwrap();
@@ -196,15 +206,27 @@ mod tests {
 
     #[test]
     fn passphrase_is_required_only_where_secrets_need_it() {
-        let local = Backend { url: "file:///x".into(), origin: BackendOrigin::Default };
-        let cloud = Backend { url: "https://api.pulumi.com".into(), origin: BackendOrigin::Login };
+        let local = Backend {
+            url: "file:///x".into(),
+            origin: BackendOrigin::Default,
+        };
+        let cloud = Backend {
+            url: "https://api.pulumi.com".into(),
+            origin: BackendOrigin::Login,
+        };
         let none = |_: &str| None;
         let plain = StackConfig::default();
-        assert!(matches!(check_secrets(&local, &plain, &none), Err(BackendError::MissingPassphrase)));
+        assert!(matches!(
+            check_secrets(&local, &plain, &none),
+            Err(BackendError::MissingPassphrase)
+        ));
         assert!(check_secrets(&cloud, &plain, &none).is_ok());
         let empty_ok = |k: &str| (k == "PULUMI_CONFIG_PASSPHRASE").then(String::new);
         assert!(check_secrets(&local, &plain, &empty_ok).is_ok());
-        let kms = StackConfig { secrets_provider: Some("awskms://alias/x".into()), encryption_salt: None };
+        let kms = StackConfig {
+            secrets_provider: Some("awskms://alias/x".into()),
+            encryption_salt: None,
+        };
         assert!(check_secrets(&local, &kms, &none).is_ok());
     }
 }

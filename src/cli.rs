@@ -7,7 +7,11 @@ use clap::{Args, Parser, Subcommand};
 use crate::names::Layer;
 
 #[derive(Debug, Parser)]
-#[command(name = "stackpilot", version, about = "Deploy a web app to AWS ECS Fargate: Pulumi stacks for the infrastructure, the ECS API for the app.")]
+#[command(
+    name = "stackpilot",
+    version,
+    about = "Deploy a web app to AWS ECS Fargate: Pulumi stacks for the infrastructure, the ECS API for the app."
+)]
 pub struct Cli {
     /// The repository root (where `pulumi/` and `stacks/` are); found from
     /// the current folder by default.

@@ -4,8 +4,8 @@
 
 use std::process::ExitCode;
 
-use crate::pulumi::PulumiError;
 use crate::process::ProcessError;
+use crate::pulumi::PulumiError;
 use crate::Error;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

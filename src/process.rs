@@ -251,10 +251,7 @@ impl Invocation {
         };
         let stderr_tail = tail.into_iter().collect::<Vec<_>>().join("\n");
         if forwarded > interrupts_at_start {
-            return Err(ProcessError::Interrupted {
-                command,
-                stderr_tail,
-            });
+            return Err(ProcessError::Interrupted { command, stderr_tail });
         }
         tracing::debug!(command = %command, status = %ExitDescription(status), "finished");
         Ok(Finished {

@@ -235,10 +235,7 @@ mod tests {
             .unwrap()
             .project(Layer::App)
             .unwrap();
-        let err = project
-            .stack_config(&"gamma".parse().unwrap())
-            .unwrap_err()
-            .to_string();
+        let err = project.stack_config(&"gamma".parse().unwrap()).unwrap_err().to_string();
         assert!(err.contains("unknown app env `gamma`"), "{err}");
         assert!(err.contains("alpha, beta"), "{err}");
         let beta = project.stack_config(&"beta".parse().unwrap()).unwrap();

@@ -28,7 +28,9 @@ pub(crate) fn preview(ctx: &Context, args: StackArgs, pr_comment: bool) -> Resul
     run.publish_preview(SUMMARY_LIMIT)?;
     if let Some(pr) = pull_request {
         let marker = pr_comment::marker(&run.report.layer, &run.report.env);
-        let body = run.report.preview_markdown(pr_comment::COMMENT_LIMIT - marker.len() - 1);
+        let body = run
+            .report
+            .preview_markdown(pr_comment::COMMENT_LIMIT - marker.len() - 1);
         let posted = pr_comment::upsert(&pr, &marker, &body).map_err(Error::PrComment)?;
         tracing::info!("pull request #{}: comment {posted:?}", pr.number);
     }
@@ -69,7 +71,10 @@ pub(crate) fn destroy(ctx: &Context, args: StackArgs, yes: bool) -> Result<Exit,
     let env = args.env.clone();
     if !yes
         && !confirm::ask(
-            &format!("Destroy every resource of the {} stack `{env}`? Type the env name to confirm:", args.layer),
+            &format!(
+                "Destroy every resource of the {} stack `{env}`? Type the env name to confirm:",
+                args.layer
+            ),
             &env,
             "--yes",
         )?
@@ -117,11 +122,15 @@ impl<'a> Run<'a> {
         let progress = Progress::start(self.ctx.progress, &label);
         let events_dir = event_dir()?;
         // stdout is the JSON digest; only stderr is progress.
-        let result = self.stack.preview(destroy, &events_dir.path().join("preview.jsonl"), &mut |stream, line| {
-            if stream == Stream::Stderr {
-                progress.line(line);
-            }
-        });
+        let result = self.stack.preview(
+            destroy,
+            &events_dir.path().join("preview.jsonl"),
+            &mut |stream, line| {
+                if stream == Stream::Stderr {
+                    progress.line(line);
+                }
+            },
+        );
         let PreviewRun {
             finished,
             digest,
@@ -143,7 +152,11 @@ impl<'a> Run<'a> {
         let ok = finished.success() && digest.is_ok();
         if !ok {
             self.report.outcome = Outcome::Failed;
-            let mut message = format!("`{}` {}", finished.command, crate::process::ExitDescription(finished.status));
+            let mut message = format!(
+                "`{}` {}",
+                finished.command,
+                crate::process::ExitDescription(finished.status)
+            );
             if let Err(e) = &digest {
                 message.push_str(&format!("; {e}"));
             }
@@ -195,7 +208,9 @@ impl<'a> Run<'a> {
         let events_dir = event_dir()?;
         let event_log = events_dir.path().join("events.jsonl");
         let started = Instant::now();
-        let result = self.stack.apply(destroy, &event_log, &mut |_, line| progress.line(line));
+        let result = self
+            .stack
+            .apply(destroy, &event_log, &mut |_, line| progress.line(line));
         let elapsed = started.elapsed().as_secs_f64();
         let summary = events::read_summary(&event_log)?.unwrap_or_default();
         let mut applied = AppliedChanges {
@@ -208,7 +223,11 @@ impl<'a> Run<'a> {
                 progress.finish("done");
                 true
             }
-            Err(PulumiError::Process(ProcessError::Status { command, status, stderr_tail })) => {
+            Err(PulumiError::Process(ProcessError::Status {
+                command,
+                status,
+                stderr_tail,
+            })) => {
                 progress.finish("failed");
                 self.report.failure = Some(Failure {
                     message: format!("`{command}` {status}"),

@@ -33,4 +33,3 @@ pub(crate) fn run(ctx: &Context, path: &Path, output: OutputArgs) -> Result<Exit
     sink.finish();
     Ok(Exit::Success)
 }
-

@@ -208,7 +208,9 @@ impl<'a> MigrationGate<'a> {
             .stop_task()
             .cluster(cluster)
             .task(task_arn)
-            .reason(format!("stackpilot: the migration did not start within {waited_secs} s"))
+            .reason(format!(
+                "stackpilot: the migration did not start within {waited_secs} s"
+            ))
             .send()
             .await;
         if let Err(err) = stopped {
@@ -482,6 +484,10 @@ mod tests {
         .await;
         assert_eq!(report.result, StepResult::Failed);
         assert!(report.reason.unwrap().contains("still PENDING after 60 s"));
-        assert_eq!(stop.num_calls(), 1, "the stuck task is stopped so it cannot migrate later");
+        assert_eq!(
+            stop.num_calls(),
+            1,
+            "the stuck task is stopped so it cannot migrate later"
+        );
     }
 }

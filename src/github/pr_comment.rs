@@ -133,7 +133,10 @@ pub fn upsert(pr: &PullRequest, marker: &str, markdown: &str) -> Result<Posted, 
             .header("Accept", "application/vnd.github+json")
             .header("X-GitHub-Api-Version", "2022-11-28")
             .send()
-            .map_err(|source| CommentError::Http { what: what.clone(), source })?;
+            .map_err(|source| CommentError::Http {
+                what: what.clone(),
+                source,
+            })?;
         let status = response.status();
         if !status.is_success() {
             // GitHub's error bodies are short JSON messages, never secrets.
@@ -170,7 +173,9 @@ pub fn upsert(pr: &PullRequest, marker: &str, markdown: &str) -> Result<Posted, 
         Some(id) => {
             send(
                 format!("PATCH issues/comments/{id}"),
-                client.patch(format!("{base}/issues/comments/{id}")).json(&Body { body: &body }),
+                client
+                    .patch(format!("{base}/issues/comments/{id}"))
+                    .json(&Body { body: &body }),
             )?;
             Ok(Posted::Updated(id))
         }
@@ -212,12 +217,18 @@ mod tests {
     #[test]
     fn missing_token_and_bad_repository_are_named() {
         let none = |_: &str| None;
-        assert!(PullRequest::from_env(&none).unwrap_err().to_string().contains("GITHUB_TOKEN"));
+        assert!(PullRequest::from_env(&none)
+            .unwrap_err()
+            .to_string()
+            .contains("GITHUB_TOKEN"));
         let bad = |k: &str| match k {
             "GITHUB_TOKEN" => Some("t".to_owned()),
             "GITHUB_REPOSITORY" => Some("acme".to_owned()),
             _ => None,
         };
-        assert!(matches!(PullRequest::from_env(&bad), Err(CommentError::BadRepository(_))));
+        assert!(matches!(
+            PullRequest::from_env(&bad),
+            Err(CommentError::BadRepository(_))
+        ));
     }
 }

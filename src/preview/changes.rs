@@ -161,10 +161,7 @@ impl ChangeSet {
             .unwrap_or_else(|| digest.steps.iter().filter(|s| s.op == "same").count());
         let (diagnostics, hidden_notices) = diagnostics(digest);
         ChangeSet {
-            counts: counts
-                .into_iter()
-                .map(|(op, count)| OpCount { op, count })
-                .collect(),
+            counts: counts.into_iter().map(|(op, count)| OpCount { op, count }).collect(),
             unchanged,
             resources,
             outputs: digest_output_changes(&digest.steps),
@@ -178,10 +175,7 @@ impl ChangeSet {
     }
 
     pub fn count(&self, kind: &ChangeKind) -> usize {
-        self.counts
-            .iter()
-            .find(|c| &c.op == kind)
-            .map_or(0, |c| c.count)
+        self.counts.iter().find(|c| &c.op == kind).map_or(0, |c| c.count)
     }
 
     pub fn destructive(&self) -> impl Iterator<Item = &ResourceChange> {
@@ -246,9 +240,7 @@ fn resource_changes(steps: &[PreviewStep]) -> Vec<ResourceChange> {
     }
     // The engine plans independent resources in parallel, so its order
     // changes from run to run; type and name give a stable, scannable one.
-    out.sort_by(|a, b| {
-        (&a.op, &a.type_token, &a.name).cmp(&(&b.op, &b.type_token, &b.name))
-    });
+    out.sort_by(|a, b| (&a.op, &a.type_token, &a.name).cmp(&(&b.op, &b.type_token, &b.name)));
     out
 }
 
@@ -269,21 +261,25 @@ fn property_changes(step: &PreviewStep) -> Vec<PropertyChange> {
     let old_outputs = step.old_state.as_ref().and_then(|s| s.outputs());
     let new_inputs = step.new_state.as_ref().and_then(|s| s.inputs());
     let (old_inputs, old_outputs, new_inputs) = (old_inputs.as_ref(), old_outputs.as_ref(), new_inputs.as_ref());
-    let value_at = |root: Option<&Value>, path: &str| {
-        root.and_then(|r| lookup(r, path))
-            .map(|v| render(v, VALUE_CHARS))
-    };
+    let value_at =
+        |root: Option<&Value>, path: &str| root.and_then(|r| lookup(r, path)).map(|v| render(v, VALUE_CHARS));
     match &step.detailed_diff {
         Some(diff) if !diff.is_empty() => diff
             .iter()
             .map(|(path, d)| {
-                let before_root = if d.input_diff { old_inputs } else { old_outputs.or(old_inputs) };
+                let before_root = if d.input_diff {
+                    old_inputs
+                } else {
+                    old_outputs.or(old_inputs)
+                };
                 PropertyChange {
                     path: path.clone(),
                     kind: d.base_kind().to_owned(),
                     forces_replacement: d.forces_replacement(),
                     before: (d.base_kind() != "add").then(|| value_at(before_root, path)).flatten(),
-                    after: (d.base_kind() != "delete").then(|| value_at(new_inputs, path)).flatten(),
+                    after: (d.base_kind() != "delete")
+                        .then(|| value_at(new_inputs, path))
+                        .flatten(),
                 }
             })
             .collect(),
@@ -317,9 +313,10 @@ impl ChangeSet {
 }
 
 fn digest_output_changes(steps: &[PreviewStep]) -> Vec<OutputChange> {
-    let Some(stack) = steps.iter().find(|s| {
-        UrnParts::parse(&s.urn).is_some_and(|p| p.resource_type() == STACK_TYPE)
-    }) else {
+    let Some(stack) = steps
+        .iter()
+        .find(|s| UrnParts::parse(&s.urn).is_some_and(|p| p.resource_type() == STACK_TYPE))
+    else {
         return Vec::new();
     };
     let outputs = |state: &Option<super::model::ResourceState>| match state.as_ref().and_then(|s| s.outputs()) {
@@ -374,8 +371,7 @@ fn output_changes(
 /// Warnings about where plugins were found say nothing about the stack.
 pub fn is_tooling_notice(message: &str) -> bool {
     let m = message.trim();
-    (m.contains(" from $PATH at ") && m.contains("using pulumi-"))
-        || m.starts_with("using pulumi-language-")
+    (m.contains(" from $PATH at ") && m.contains("using pulumi-")) || m.starts_with("using pulumi-language-")
 }
 
 fn diagnostics(digest: &PreviewDigest) -> (Vec<DiagnosticLine>, usize) {
@@ -387,9 +383,7 @@ fn diagnostics(digest: &PreviewDigest) -> (Vec<DiagnosticLine>, usize) {
         if d.severity == DiagnosticSeverity::Debug {
             continue;
         }
-        if is_tooling_notice(&d.message)
-            || (about_default_provider && d.severity != DiagnosticSeverity::Error)
-        {
+        if is_tooling_notice(&d.message) || (about_default_provider && d.severity != DiagnosticSeverity::Error) {
             hidden += 1;
             continue;
         }

@@ -29,8 +29,7 @@ pub fn parse(json: &str) -> Result<PreviewDigest, PreviewError> {
     if json.trim().is_empty() {
         return Err(PreviewError::Empty);
     }
-    let mut digest: PreviewDigest =
-        serde_json::from_str(json).map_err(|source| PreviewError::Json { source })?;
+    let mut digest: PreviewDigest = serde_json::from_str(json).map_err(|source| PreviewError::Json { source })?;
     digest.blind_secrets();
     Ok(digest)
 }

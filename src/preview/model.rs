@@ -183,18 +183,12 @@ impl<'a> UrnParts<'a> {
         let _project = parts.next()?;
         let qualified_type = parts.next()?;
         let name = parts.next()?;
-        Some(UrnParts {
-            qualified_type,
-            name,
-        })
+        Some(UrnParts { qualified_type, name })
     }
 
     /// The resource's own type: the last `$`-separated segment.
     pub fn resource_type(&self) -> &'a str {
-        self.qualified_type
-            .rsplit('$')
-            .next()
-            .unwrap_or(self.qualified_type)
+        self.qualified_type.rsplit('$').next().unwrap_or(self.qualified_type)
     }
 }
 

@@ -19,7 +19,9 @@ pub fn digest(resources: usize) -> Value {
         let old_inputs = json!({"bucket": format!("bucket-{i:05}"), "tags": {"env": "prod", "owner": "team-a"}, "forceDestroy": false});
         let new_inputs = json!({"bucket": format!("bucket-{i:05}"), "tags": {"env": "prod", "owner": "team-b"}, "forceDestroy": true});
         let step = match i % 4 {
-            0 => json!({"op": "create", "urn": urn, "newState": {"type": "aws:s3/bucketV2:BucketV2", "inputs": new_inputs}}),
+            0 => {
+                json!({"op": "create", "urn": urn, "newState": {"type": "aws:s3/bucketV2:BucketV2", "inputs": new_inputs}})
+            }
             1 => json!({
                 "op": "update", "urn": urn,
                 "oldState": {"type": "aws:s3/bucketV2:BucketV2", "inputs": old_inputs, "outputs": old_inputs},
@@ -34,7 +36,9 @@ pub fn digest(resources: usize) -> Value {
                 "diffReasons": ["bucket"], "replaceReasons": ["bucket"],
                 "detailedDiff": {"bucket": {"kind": "update-replace", "inputDiff": false}}
             }),
-            _ => json!({"op": "delete", "urn": urn, "oldState": {"type": "aws:s3/bucketV2:BucketV2", "inputs": old_inputs, "outputs": old_inputs}}),
+            _ => {
+                json!({"op": "delete", "urn": urn, "oldState": {"type": "aws:s3/bucketV2:BucketV2", "inputs": old_inputs, "outputs": old_inputs}})
+            }
         };
         steps.push(step);
     }

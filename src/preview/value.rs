@@ -70,10 +70,7 @@ mod tests {
             "d": "visible"
         });
         blind_secrets(&mut v);
-        assert_eq!(
-            v,
-            json!({"a": "[secret]", "b": [{"c": "[secret]"}], "d": "visible"})
-        );
+        assert_eq!(v, json!({"a": "[secret]", "b": [{"c": "[secret]"}], "d": "visible"}));
         assert!(!v.to_string().contains("hunter2"));
     }
 

@@ -148,7 +148,8 @@ mod tests {
     fn stack_outputs_come_from_the_last_root_registration_with_secrets_blinded() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("events.jsonl");
-        let secret = r#"{"4dabf18193072939515e22adb298388d":"1b47061264138c4ac30d75fd1eb44270","ciphertext":"[secret]"}"#;
+        let secret =
+            r#"{"4dabf18193072939515e22adb298388d":"1b47061264138c4ac30d75fd1eb44270","ciphertext":"[secret]"}"#;
         std::fs::write(
             &path,
             format!(

@@ -47,7 +47,12 @@ mod tests {
     fn reads_holders_from_the_file_backend_message() {
         let stderr = "error: the stack is currently locked by 1 lock(s). Either wait for the other process(es) to end or delete the lock file with `pulumi cancel`.\n  file:///tmp/s/.pulumi/locks/organization/base/dev/1b2c.json: created by ci@runner-7 (pid 4242) at 2026-11-28T10:00:00Z";
         let found = holders(stderr).unwrap();
-        assert_eq!(found, vec![LockHolder { description: "ci@runner-7 (pid 4242) at 2026-11-28T10:00:00Z".into() }]);
+        assert_eq!(
+            found,
+            vec![LockHolder {
+                description: "ci@runner-7 (pid 4242) at 2026-11-28T10:00:00Z".into()
+            }]
+        );
     }
 
     #[test]

@@ -25,7 +25,10 @@ pub enum PulumiError {
     #[error(transparent)]
     Process(#[from] ProcessError),
     #[error("the stack is locked by another update{}", describe_holders(.holders))]
-    Locked { holders: Vec<LockHolder>, stderr_tail: String },
+    Locked {
+        holders: Vec<LockHolder>,
+        stderr_tail: String,
+    },
     #[error("stack `{env}` does not exist in this backend yet; create it with `stackpilot up <layer> {env}`")]
     NoStack { env: String },
     #[error("`pulumi stack output --json` printed something that is not JSON")]
@@ -118,7 +121,15 @@ impl Stack {
     pub fn select_or_create(&self) -> Result<(), PulumiError> {
         let finished = self
             .command()
-            .args(["stack", "select", "--create", self.env.as_str(), "--non-interactive", "--color", "never"])
+            .args([
+                "stack",
+                "select",
+                "--create",
+                self.env.as_str(),
+                "--non-interactive",
+                "--color",
+                "never",
+            ])
             .run(&mut |_, _| {})?;
         self.classify(finished).map(|_| ())
     }

@@ -132,11 +132,7 @@ impl Document {
                         }
                     }
                     if !left_out.is_empty() {
-                        let groups: Vec<String> = left_out
-                            .iter()
-                            .take(20)
-                            .map(|(g, n)| format!("{n} × {g}"))
-                            .collect();
+                        let groups: Vec<String> = left_out.iter().take(20).map(|(g, n)| format!("{n} × {g}")).collect();
                         out.push_str(&format!("\n*Rows not shown: {}.*\n", groups.join(", ")));
                     }
                 }
@@ -199,7 +195,12 @@ mod tests {
         let mut doc = Document::default();
         doc.essential("# heading\n");
         // Odd rows matter more; they survive, in table order.
-        doc.table("|x|\n", (0..1000).map(|i| row(&format!("|{i:04}|\n"), (i % 2 == 0) as u8)).collect());
+        doc.table(
+            "|x|\n",
+            (0..1000)
+                .map(|i| row(&format!("|{i:04}|\n"), (i % 2 == 0) as u8))
+                .collect(),
+        );
         let out = doc.render(4000);
         assert!(out.len() <= 4000);
         assert!(out.starts_with("# heading\n|x|\n|0001|\n|0003|"), "{out}");

@@ -62,11 +62,7 @@ pub fn html(text: &str) -> String {
 /// than any run of backticks inside. Terminal escape sequences are dropped.
 pub fn code_block(text: &str) -> String {
     let clean = strip_terminal_escapes(text);
-    let longest_run = clean
-        .split(|c| c != '`')
-        .map(str::len)
-        .max()
-        .unwrap_or(0);
+    let longest_run = clean.split(|c| c != '`').map(str::len).max().unwrap_or(0);
     let fence = "`".repeat(longest_run.max(2) + 1);
     let mut out = String::with_capacity(clean.len() + 16);
     out.push_str(&fence);

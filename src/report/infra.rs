@@ -7,7 +7,9 @@ use serde::Serialize;
 
 use super::document::{Document, Row};
 use super::escape::{code_block, html, inline};
-use crate::preview::{ChangeKind, PreviewDigest, ChangeSet, DiagnosticLine, DiagnosticSeverity, OutputChangeKind, ResourceChange};
+use crate::preview::{
+    ChangeKind, ChangeSet, DiagnosticLine, DiagnosticSeverity, OutputChangeKind, PreviewDigest, ResourceChange,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -243,7 +245,10 @@ fn changes_sections(doc: &mut Document, changes: &ChangeSet) {
     if changes.program_failed() {
         let stderr = program_lines(changes, DiagnosticSeverity::Stderr);
         if !stderr.is_empty() {
-            doc.essential(format!("### What the program wrote to stderr\n\n{}\n", code_block(&stderr.join("\n"))));
+            doc.essential(format!(
+                "### What the program wrote to stderr\n\n{}\n",
+                code_block(&stderr.join("\n"))
+            ));
         }
     }
     if !changes.resources.is_empty() {
@@ -255,7 +260,11 @@ fn changes_sections(doc: &mut Document, changes: &ChangeSet) {
     }
     output_section(doc, changes);
     let mut first_detail = true;
-    for r in changes.resources.iter().filter(|r| !r.properties.is_empty() || !r.replace_reasons.is_empty()) {
+    for r in changes
+        .resources
+        .iter()
+        .filter(|r| !r.properties.is_empty() || !r.replace_reasons.is_empty())
+    {
         if first_detail {
             doc.detail("### What changes in each resource\n\n");
             first_detail = false;
@@ -338,7 +347,11 @@ fn resource_details(r: &ResourceChange) -> String {
         html(&r.name)
     );
     if !r.replace_reasons.is_empty() {
-        let reasons: Vec<String> = r.replace_reasons.iter().map(|k| format!("<code>{}</code>", inline(k))).collect();
+        let reasons: Vec<String> = r
+            .replace_reasons
+            .iter()
+            .map(|k| format!("<code>{}</code>", inline(k)))
+            .collect();
         let _ = writeln!(s, "Replaced because of: {}\n", reasons.join(", "));
     }
     if !r.properties.is_empty() {
@@ -441,4 +454,3 @@ fn warnings_and_output(doc: &mut Document, changes: &ChangeSet) {
         ));
     }
 }
-

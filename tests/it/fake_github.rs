@@ -31,7 +31,10 @@ impl FakeGithub {
     pub fn start(existing: &[&str]) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
-        let mut state = State { next_id: 1000, ..State::default() };
+        let mut state = State {
+            next_id: 1000,
+            ..State::default()
+        };
         for body in existing {
             state.next_id += 1;
             state.comments.push((state.next_id, (*body).to_owned()));
@@ -76,7 +79,12 @@ fn serve(mut stream: TcpStream, state: &Mutex<State>) {
     reader.read_exact(&mut body).unwrap();
     let body = String::from_utf8(body).unwrap();
     let (status, reply) = respond(&method, &path, &body, state);
-    state.lock().unwrap().requests.push(Request { method, path, authorization, body });
+    state.lock().unwrap().requests.push(Request {
+        method,
+        path,
+        authorization,
+        body,
+    });
     let _ = write!(
         stream,
         "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{reply}",
@@ -106,7 +114,10 @@ fn respond(method: &str, path: &str, body: &str, state: &Mutex<State>) -> (&'sta
             ("200 OK", format!("[{}]", items.join(",")))
         }
         ("POST", r) if r.ends_with("/comments") => {
-            let text = serde_json::from_str::<serde_json::Value>(body).unwrap()["body"].as_str().unwrap().to_owned();
+            let text = serde_json::from_str::<serde_json::Value>(body).unwrap()["body"]
+                .as_str()
+                .unwrap()
+                .to_owned();
             state.next_id += 1;
             let id = state.next_id;
             state.comments.push((id, text.clone()));
@@ -114,7 +125,10 @@ fn respond(method: &str, path: &str, body: &str, state: &Mutex<State>) -> (&'sta
         }
         ("PATCH", r) if r.contains("/issues/comments/") => {
             let id: u64 = r.rsplit('/').next().unwrap().parse().unwrap();
-            let text = serde_json::from_str::<serde_json::Value>(body).unwrap()["body"].as_str().unwrap().to_owned();
+            let text = serde_json::from_str::<serde_json::Value>(body).unwrap()["body"]
+                .as_str()
+                .unwrap()
+                .to_owned();
             match state.comments.iter_mut().find(|(i, _)| *i == id) {
                 Some(c) => {
                     c.1 = text.clone();

@@ -32,7 +32,11 @@ fn a_stack_goes_from_first_preview_through_up_change_and_destroy() {
     assert_eq!(again.code, 0, "{}", again.stderr);
     assert!(repo.summary().contains("· no changes"), "{}", repo.summary());
 
-    set_config(&repo, "fixture-base:value: v1", "fixture-base:value: v2\n  fixture-base:kind: large");
+    set_config(
+        &repo,
+        "fixture-base:value: v1",
+        "fixture-base:value: v2\n  fixture-base:kind: large",
+    );
     let change = repo.run(&["preview", "base", "dev", "--summary", summary]);
     assert_eq!(change.code, 0, "{}", change.stderr);
     snapshot!(repo, "config_change_previews_as_update_and_replace", repo.summary());
@@ -74,7 +78,10 @@ fn secrets_from_config_never_reach_any_output() {
     // The first preview creates the stack; then the secret is set the way a
     // user would, with the real CLI.
     assert_eq!(repo.run(&["preview", "base", "dev"]).code, 0);
-    let set = repo.pulumi("base", &["config", "set", "--secret", "password", secret, "--stack", "dev"]);
+    let set = repo.pulumi(
+        "base",
+        &["config", "set", "--secret", "password", secret, "--stack", "dev"],
+    );
     assert_eq!(set.code, 0, "{}", set.stderr);
     assert!(!repo.read("stacks/base/Pulumi.dev.yaml").contains(secret));
 
@@ -88,10 +95,17 @@ fn secrets_from_config_never_reach_any_output() {
     ] {
         let run = repo.run(&args);
         assert_eq!(run.code, 0, "{args:?}: {}", run.stderr);
-        for (name, text) in [("stdout", &run.stdout), ("stderr", &run.stderr), ("summary", &repo.summary())] {
+        for (name, text) in [
+            ("stdout", &run.stdout),
+            ("stderr", &run.stderr),
+            ("summary", &repo.summary()),
+        ] {
             assert!(!text.contains(secret), "{args:?} printed the secret on {name}");
         }
-        assert!(run.stdout.contains("[secret]") || repo.summary().contains("\\[secret\\]"), "{args:?}");
+        assert!(
+            run.stdout.contains("[secret]") || repo.summary().contains("\\[secret\\]"),
+            "{args:?}"
+        );
     }
 }
 
@@ -111,11 +125,21 @@ fn in_github_actions_the_summary_is_appended_and_step_outputs_written() {
     let run = crate::support::finish(run);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let summary = std::fs::read_to_string(&step_summary).unwrap();
-    assert!(summary.starts_with("# An earlier step\n\n## ✅ Preview · base stack `dev`"), "{summary}");
-    assert!(run.stdout.is_empty(), "in Actions the summary goes to the step summary only");
+    assert!(
+        summary.starts_with("# An earlier step\n\n## ✅ Preview · base stack `dev`"),
+        "{summary}"
+    );
+    assert!(
+        run.stdout.is_empty(),
+        "in Actions the summary goes to the step summary only"
+    );
     assert_eq!(
         std::fs::read_to_string(&outputs).unwrap(),
         "has_changes=true\ncreate=3\nupdate=0\nreplace=0\ndelete=0\nsame=0\n"
     );
-    assert!(run.stderr.contains("::group::previewing the base stack `dev`"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("::group::previewing the base stack `dev`"),
+        "{}",
+        run.stderr
+    );
 }

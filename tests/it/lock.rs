@@ -20,7 +20,11 @@ fn a_locked_stack_exits_5_and_names_the_holder() {
     let run = repo.run(&["up", "base", "dev", "--yes", "--summary", summary.to_str().unwrap()]);
     assert_eq!(run.code, 5, "{}", run.stderr);
     assert!(run.stderr.contains("ci@runner-7 (pid 4242)"), "{}", run.stderr);
-    assert!(run.stderr.contains("never cancels someone else's update"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("never cancels someone else's update"),
+        "{}",
+        run.stderr
+    );
     assert!(repo.summary().contains("🔒"), "{}", repo.summary());
     assert!(lock.exists(), "the other update's lock is left alone");
 }

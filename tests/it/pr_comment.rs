@@ -7,20 +7,30 @@ fn preview_with_comment(repo: &Repo, github: &FakeGithub, env: &str) -> crate::s
     let event = repo.path().join("event.json");
     std::fs::write(&event, r#"{"pull_request": {"number": 7}}"#).unwrap();
     finish(
-        repo.command(&["preview", "base", env, "--pr-comment", "--summary", repo.summary_path().to_str().unwrap()])
-            .env("GITHUB_API_URL", &github.url)
-            .env("GITHUB_TOKEN", "ghs_test_token")
-            .env("GITHUB_REPOSITORY", "acme/app")
-            .env("GITHUB_EVENT_PATH", &event)
-            .output()
-            .unwrap(),
+        repo.command(&[
+            "preview",
+            "base",
+            env,
+            "--pr-comment",
+            "--summary",
+            repo.summary_path().to_str().unwrap(),
+        ])
+        .env("GITHUB_API_URL", &github.url)
+        .env("GITHUB_TOKEN", "ghs_test_token")
+        .env("GITHUB_REPOSITORY", "acme/app")
+        .env("GITHUB_EVENT_PATH", &event)
+        .output()
+        .unwrap(),
     )
 }
 
 #[test]
 fn the_comment_is_created_once_then_edited_in_place() {
     let repo = Repo::new();
-    let github = FakeGithub::start(&["a reviewer's comment", "<!-- stackpilot:preview:base:staging -->\nanother stack"]);
+    let github = FakeGithub::start(&[
+        "a reviewer's comment",
+        "<!-- stackpilot:preview:base:staging -->\nanother stack",
+    ]);
 
     let first = preview_with_comment(&repo, &github, "dev");
     assert_eq!(first.code, 0, "{}", first.stderr);
@@ -28,13 +38,22 @@ fn the_comment_is_created_once_then_edited_in_place() {
         let state = github.state.lock().unwrap();
         assert_eq!(state.comments.len(), 3, "one new comment");
         let (id, body) = state.comments.last().unwrap().clone();
-        assert!(body.starts_with("<!-- stackpilot:preview:base:dev -->\n## ✅ Preview · base stack `dev`"), "{body}");
-        assert!(state.requests.iter().all(|r| r.authorization.as_deref() == Some("Bearer ghs_test_token")));
+        assert!(
+            body.starts_with("<!-- stackpilot:preview:base:dev -->\n## ✅ Preview · base stack `dev`"),
+            "{body}"
+        );
+        assert!(state
+            .requests
+            .iter()
+            .all(|r| r.authorization.as_deref() == Some("Bearer ghs_test_token")));
         id
     };
 
     let program = repo.read("pulumi/base/Pulumi.yaml");
-    repo.write("pulumi/base/Pulumi.yaml", &program.replace("https://${value}", "https://www.${value}"));
+    repo.write(
+        "pulumi/base/Pulumi.yaml",
+        &program.replace("https://${value}", "https://www.${value}"),
+    );
     let second = preview_with_comment(&repo, &github, "dev");
     assert_eq!(second.code, 0, "{}", second.stderr);
     let state = github.state.lock().unwrap();
@@ -43,11 +62,17 @@ fn the_comment_is_created_once_then_edited_in_place() {
     assert_eq!(*id, created_id);
     assert!(body.contains("https://www.v1.example.test"), "{body}");
     assert_eq!(state.comments[0].1, "a reviewer's comment", "other comments untouched");
-    assert_eq!(state.comments[1].1, "<!-- stackpilot:preview:base:staging -->\nanother stack");
+    assert_eq!(
+        state.comments[1].1,
+        "<!-- stackpilot:preview:base:staging -->\nanother stack"
+    );
     let methods: Vec<&str> = state.requests.iter().map(|r| r.method.as_str()).collect();
     assert_eq!(methods, ["GET", "POST", "GET", "PATCH"]);
     assert_eq!(state.requests[1].path, "/repos/acme/app/issues/7/comments");
-    assert_eq!(state.requests[3].path, format!("/repos/acme/app/issues/comments/{created_id}"));
+    assert_eq!(
+        state.requests[3].path,
+        format!("/repos/acme/app/issues/comments/{created_id}")
+    );
     assert!(state.requests[3].body.contains("stackpilot:preview:base:dev"));
 }
 
@@ -62,13 +87,20 @@ fn the_marker_is_found_past_the_first_page() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     let state = github.state.lock().unwrap();
     assert_eq!(state.comments.len(), 151);
-    assert!(state.comments[150].1.contains("## ✅ Preview"), "the old preview was edited");
+    assert!(
+        state.comments[150].1.contains("## ✅ Preview"),
+        "the old preview was edited"
+    );
 }
 
 #[test]
 fn without_a_token_nothing_runs() {
     let repo = Repo::new();
-    let run = finish(repo.command(&["preview", "base", "dev", "--pr-comment"]).output().unwrap());
+    let run = finish(
+        repo.command(&["preview", "base", "dev", "--pr-comment"])
+            .output()
+            .unwrap(),
+    );
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("--pr-comment needs GITHUB_TOKEN"), "{}", run.stderr);
     assert!(!repo.state_dir().exists(), "checked before pulumi ran");

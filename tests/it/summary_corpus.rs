@@ -32,12 +32,21 @@ fn hostile_names_cannot_break_the_table_or_inject_html() {
         .skip_while(|l| !l.starts_with("| | Operation"))
         .take_while(|l| l.starts_with('|'))
         .collect();
-    let resources = preview::parse(&json).unwrap().steps.iter().filter(|s| s.op != "same").count();
+    let resources = preview::parse(&json)
+        .unwrap()
+        .steps
+        .iter()
+        .filter(|s| s.op != "same")
+        .count();
     assert_eq!(table.len(), 2 + resources, "one row per resource:\n{md}");
     assert!(table.iter().all(|row| cells(row) == 5), "{table:#?}");
     assert!(!md.contains("<script"), "{md}");
     assert!(!md.contains("<img"), "{md}");
-    assert_eq!(md.matches("<details>").count(), md.matches("</details>").count(), "{md}");
+    assert_eq!(
+        md.matches("<details>").count(),
+        md.matches("</details>").count(),
+        "{md}"
+    );
     // A link needs an unescaped `](`; every one here is escaped.
     assert!(md.match_indices("](").all(|(i, _)| md[..i].ends_with('\\')), "{md}");
 }
@@ -56,8 +65,14 @@ fn a_20000_resource_preview_stays_under_the_step_summary_limit() {
     let json = preview::synthetic::digest(20_000).to_string();
     let md = render(&json);
     assert!(md.len() <= SUMMARY_LIMIT, "{} bytes", md.len());
-    assert!(md.starts_with("## ✅ Preview · big stack `prod` · 20000 resources to change"), "{}", &md[..200]);
-    assert!(md.contains("**+ 5000 to create · ~ 5000 to update · +- 5000 to replace · - 5000 to delete** · 1 unchanged"));
+    assert!(
+        md.starts_with("## ✅ Preview · big stack `prod` · 20000 resources to change"),
+        "{}",
+        &md[..200]
+    );
+    assert!(
+        md.contains("**+ 5000 to create · ~ 5000 to update · +- 5000 to replace · - 5000 to delete** · 1 unchanged")
+    );
     assert!(md.contains("> [!WARNING]\n> This will delete or replace 10000 resources"));
     // What destroys things is kept first; the rest is counted by kind.
     assert_eq!(md.matches("\n| - | delete |").count(), 5000);
@@ -67,7 +82,10 @@ fn a_20000_resource_preview_stays_under_the_step_summary_limit() {
         md.contains("*Rows not shown: 5000 × create aws:s3/bucketV2:BucketV2"),
         "the reader is told which rows are missing"
     );
-    assert!(md.contains("detail sections were left out"), "the reader is told what is missing");
+    assert!(
+        md.contains("detail sections were left out"),
+        "the reader is told what is missing"
+    );
     assert!(std::str::from_utf8(md.as_bytes()).is_ok());
     let tail = &md[md.len().saturating_sub(600)..];
     insta::assert_snapshot!(tail);
@@ -79,7 +97,10 @@ fn a_pr_comment_of_a_huge_preview_fits_githubs_comment_limit() {
     let digest = preview::parse(&preview::synthetic::digest(20_000).to_string()).unwrap();
     let report = InfraReport::from_saved_preview(&digest);
     let marker = marker("app", "prod");
-    let body = format!("{marker}\n{}", report.preview_markdown(COMMENT_LIMIT - marker.len() - 1));
+    let body = format!(
+        "{marker}\n{}",
+        report.preview_markdown(COMMENT_LIMIT - marker.len() - 1)
+    );
     assert!(body.chars().count() <= 65_536, "{} characters", body.chars().count());
     assert!(body.contains("> [!WARNING]"));
     assert!(body.contains("Rows not shown"));

@@ -62,8 +62,7 @@ impl Repo {
     }
 
     pub fn read(&self, rel: &str) -> String {
-        std::fs::read_to_string(self.path().join(rel))
-            .unwrap_or_else(|e| panic!("reading {rel}: {e}"))
+        std::fs::read_to_string(self.path().join(rel)).unwrap_or_else(|e| panic!("reading {rel}: {e}"))
     }
 
     /// The command with a clean environment: nothing from the developer's
@@ -168,4 +167,3 @@ fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
-

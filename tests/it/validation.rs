@@ -12,8 +12,16 @@ fn a_malformed_env_name_is_refused_before_anything_runs() {
     let repo = Repo::new();
     let run = repo.run(&["preview", "base", "Dev_1"]);
     assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("environment name `Dev_1` is not valid"), "{}", run.stderr);
-    assert!(run.stderr.contains("lowercase letters, digits and dashes"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("environment name `Dev_1` is not valid"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("lowercase letters, digits and dashes"),
+        "{}",
+        run.stderr
+    );
     assert_untouched(&repo);
 }
 
@@ -23,7 +31,11 @@ fn an_unknown_env_lists_the_envs_that_exist() {
     let run = repo.run(&["up", "base", "prod", "--yes"]);
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("unknown base env `prod`"), "{}", run.stderr);
-    assert!(run.stderr.contains("the base envs that exist are: dev, staging"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("the base envs that exist are: dev, staging"),
+        "{}",
+        run.stderr
+    );
     assert_untouched(&repo);
 }
 
@@ -65,7 +77,11 @@ fn an_unknown_backend_scheme_is_refused() {
             .unwrap(),
     );
     assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("`ftp://state.example` (from PULUMI_BACKEND_URL)"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("`ftp://state.example` (from PULUMI_BACKEND_URL)"),
+        "{}",
+        run.stderr
+    );
     assert_untouched(&repo);
 }
 
@@ -77,14 +93,20 @@ fn destroy_off_a_terminal_needs_yes_and_leaves_the_stack() {
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("pass --yes"), "{}", run.stderr);
     let outputs = repo.run(&["outputs", "base", "dev", "--json"]);
-    assert!(outputs.stdout.contains("https://v1.example.test"), "the stack is still there");
+    assert!(
+        outputs.stdout.contains("https://v1.example.test"),
+        "the stack is still there"
+    );
 }
 
 #[test]
 fn a_broken_program_fails_with_its_error_in_the_summary() {
     let repo = Repo::new();
     let program = repo.read("pulumi/base/Pulumi.yaml");
-    repo.write("pulumi/base/Pulumi.yaml", &program.replace("worker-${value}", "worker-${missing}"));
+    repo.write(
+        "pulumi/base/Pulumi.yaml",
+        &program.replace("worker-${value}", "worker-${missing}"),
+    );
     let summary = repo.summary_path();
     let run = repo.run(&["preview", "base", "dev", "--summary", summary.to_str().unwrap()]);
     assert_eq!(run.code, 1, "{}", run.stderr);
@@ -97,7 +119,11 @@ fn summarize_of_a_file_that_is_not_json_says_where_it_broke() {
     repo.write("bad.json", "{\"steps\": [\n  {\"op\": ");
     let run = repo.run(&["summarize", repo.path().join("bad.json").to_str().unwrap()]);
     assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("could not read the preview JSON (at line 2"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("could not read the preview JSON (at line 2"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
@@ -108,7 +134,11 @@ fn outputs_of_a_stack_that_does_not_exist_creates_nothing() {
     assert!(run.stderr.contains("stack `staging` does not exist"), "{}", run.stderr);
     let listed = repo.pulumi("base", &["stack", "ls", "--json"]);
     assert_eq!(listed.code, 0, "{}", listed.stderr);
-    assert!(!listed.stdout.contains("staging"), "no stack was created: {}", listed.stdout);
+    assert!(
+        !listed.stdout.contains("staging"),
+        "no stack was created: {}",
+        listed.stdout
+    );
 }
 
 #[test]
@@ -119,5 +149,9 @@ fn update_without_a_contract_reads_the_app_stack_and_creates_nothing() {
     assert!(run.stderr.contains("stack `alpha` does not exist"), "{}", run.stderr);
     let listed = repo.pulumi("app", &["stack", "ls", "--json"]);
     assert_eq!(listed.code, 0, "{}", listed.stderr);
-    assert!(!listed.stdout.contains("alpha"), "no stack was created: {}", listed.stdout);
+    assert!(
+        !listed.stdout.contains("alpha"),
+        "no stack was created: {}",
+        listed.stdout
+    );
 }

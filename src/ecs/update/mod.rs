@@ -96,7 +96,18 @@ pub async fn run(
 
     // From here on ECS changes. An AWS error must not lose the report of
     // what was already written, so it ends the run as a failure with it.
-    if let Err(err) = write_and_watch(clients, request, &mut current, &rolling, gate_needed, deadline, &mut report, on_state).await {
+    if let Err(err) = write_and_watch(
+        clients,
+        request,
+        &mut current,
+        &rolling,
+        gate_needed,
+        deadline,
+        &mut report,
+        on_state,
+    )
+    .await
+    {
         report.outcome = UpdateOutcome::Failed;
         report.message = Some(format!(
             "stopped by an AWS error after changes began: {}; what is listed here may already be in place",

@@ -111,7 +111,9 @@ async fn update(tag: &str, dry_run: bool) -> (UpdateReport, usize, usize, usize)
     let denied = mock!(Client::register_task_definition)
         .match_requests(|r| {
             r.family() == Some("alpha-beat")
-                && r.container_definitions()[0].image().is_some_and(|i| i.ends_with(":denied"))
+                && r.container_definitions()[0]
+                    .image()
+                    .is_some_and(|i| i.ends_with(":denied"))
         })
         .then_error(|| {
             aws_sdk_ecs::operation::register_task_definition::RegisterTaskDefinitionError::ClientException(
@@ -224,9 +226,8 @@ async fn update(tag: &str, dry_run: bool) -> (UpdateReport, usize, usize, usize)
         ]
     );
     // The migration's log is read when it passes, for the summary.
-    let log_events = mock!(aws_sdk_cloudwatchlogs::Client::get_log_events).then_output(|| {
-        aws_sdk_cloudwatchlogs::operation::get_log_events::GetLogEventsOutput::builder().build()
-    });
+    let log_events = mock!(aws_sdk_cloudwatchlogs::Client::get_log_events)
+        .then_output(|| aws_sdk_cloudwatchlogs::operation::get_log_events::GetLogEventsOutput::builder().build());
     let clients = Clients {
         ecs,
         logs: mock_client!(aws_sdk_cloudwatchlogs, [&log_events]),
