@@ -3,6 +3,7 @@
 mod fake_github;
 mod support;
 
+mod deploy;
 mod infra;
 mod interrupt;
 mod lock;

@@ -1,0 +1,84 @@
+//! `deploy`: the app stack is applied with the real Pulumi CLI, then the
+//! update reads the contract from that stack's `deploy` output and rolls
+//! the services in the sandbox.
+
+use crate::support::{finish, Repo};
+use crate::update_support::Sandbox;
+
+/// An app stack whose `deploy` output is the contract the sandbox seeded
+/// (as a JSON string, which stackpilot accepts as well as an object).
+const APP_WITH_DEPLOY_OUTPUT: &str = r#"name: fixture-app
+runtime: yaml
+stackConfigDir: ../../stacks/app
+config:
+  deployJson:
+    type: string
+resources:
+  cluster:
+    type: fixture:index:Thing
+    properties:
+      value: alpha-cluster
+      kind: cluster
+outputs:
+  deploy: ${deployJson}
+"#;
+
+#[test]
+fn deploy_applies_the_app_stack_then_updates_from_its_deploy_output() {
+    let sandbox = Sandbox::start("healthy.yaml");
+    let contract = std::fs::read_to_string(sandbox.seeded()).unwrap();
+    let repo = Repo::new();
+    repo.write("pulumi/app/Pulumi.yaml", APP_WITH_DEPLOY_OUTPUT);
+    // A JSON string is a valid YAML scalar, so the contract goes in as is.
+    let compact = serde_json::to_string(&serde_json::from_str::<serde_json::Value>(&contract).unwrap()).unwrap();
+    repo.write(
+        "stacks/app/Pulumi.alpha.yaml",
+        &format!(
+            "config:\n  fixture-app:deployJson: {}\n",
+            serde_json::to_string(&compact).unwrap()
+        ),
+    );
+    let summary = repo.summary_path();
+    let run = finish(
+        repo.command(&[
+            "deploy",
+            "alpha",
+            "--backend",
+            "v2",
+            "--summary",
+            summary.to_str().unwrap(),
+            "--poll-interval",
+            "0.2",
+        ])
+        .env("AWS_ENDPOINT_URL", sandbox.endpoint())
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .unwrap(),
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let text = repo.summary();
+    let stack_at = text
+        .find("## ✅ Update · app stack `alpha`")
+        .expect("the stack's summary");
+    let update_at = text
+        .find("App update of <code>alpha</code>")
+        .expect("the update's summary");
+    assert!(stack_at < update_at, "stack first, then the update:\n{text}");
+    assert!(text.contains("acme-backend:v2"), "{text}");
+
+    let services = sandbox.block_on(async {
+        sandbox
+            .ecs()
+            .describe_services()
+            .cluster("alpha-cluster")
+            .services("alpha-gunicorn")
+            .send()
+            .await
+            .unwrap()
+    });
+    let task_definition = services.services()[0].task_definition().unwrap_or_default().to_owned();
+    assert!(task_definition.ends_with("alpha-gunicorn:2"), "{task_definition}");
+}
