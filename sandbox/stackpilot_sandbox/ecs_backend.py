@@ -214,6 +214,12 @@ class SandboxEcsBackend(EC2ContainerServiceBackend):
         task_definition = self.describe_task_definition(task_definition_str)
         if not networking_configuration:
             raise InvalidParameterException(AWSVPC_REQUIRED)
+        awsvpc = networking_configuration.get("awsvpcConfiguration") or {}
+        if not awsvpc.get("subnets"):
+            raise InvalidParameterException("subnets can not be empty.")
+        # AWS puts a task without security groups in the VPC's default group;
+        # moto's model indexes the key unconditionally.
+        awsvpc.setdefault("securityGroups", [])
         plan = RUNTIME.scenario.plan_for(task_facts(task_definition, None, started_by or ""))
         if plan.outcome == "cannot-place":
             self.last_run_failures = [

@@ -48,6 +48,29 @@ def test_run_task_without_network_configuration_is_rejected_as_on_aws(sandbox):
     assert "Network Configuration must be provided" in raised.value.response["Error"]["Message"]
 
 
+def test_run_task_without_security_groups_was_a_500_and_now_starts(sandbox):
+    # moto indexed networkConfiguration.awsvpcConfiguration.securityGroups
+    # unconditionally; AWS uses the VPC's default group when it is left out.
+    contract = sandbox.seed()
+    ecs = sandbox.client("ecs")
+    response = ecs.run_task(
+        cluster="alpha-cluster",
+        taskDefinition="alpha-backend_update",
+        launchType="FARGATE",
+        networkConfiguration={"awsvpcConfiguration": {"subnets": contract["network"]["subnets"]}},
+    )
+    assert response["failures"] == []
+    assert len(response["tasks"]) == 1
+    with pytest.raises(botocore.exceptions.ClientError) as raised:
+        ecs.run_task(
+            cluster="alpha-cluster",
+            taskDefinition="alpha-backend_update",
+            launchType="FARGATE",
+            networkConfiguration={"awsvpcConfiguration": {"subnets": []}},
+        )
+    assert raised.value.response["Error"]["Code"] == "InvalidParameterException"
+
+
 def test_one_off_task_goes_through_the_lifecycle_and_exits_zero(sandbox):
     sandbox.load(SCENARIO)
     contract = sandbox.seed()

@@ -8,6 +8,7 @@ mod infra;
 mod interrupt;
 mod lock;
 mod pr_comment;
+mod sandbox_sdk;
 mod summary_corpus;
 mod update;
 mod update_support;
