@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# `stackpilot update` with the deploy contract from a file. Its poll
+# interval (hidden --poll-interval, 2 s on AWS) is scaled to the sandbox's
+# time scale so that it polls every 2 sandbox seconds, as it would on AWS.
+# Env: CONTRACT, BACKEND_TAG, FRONTEND_TAG, MEMLOG, WORK, TIME_SCALE,
+# STACKPILOT (the binary), plus AWS_*.
+set -euo pipefail
+poll=$(python3 -c "print(max(2.0 * float('$TIME_SCALE'), 0.01))")
+args=(update alpha --contract "$CONTRACT" --poll-interval "$poll" --summary "$WORK/summary.md")
+[[ -n "$BACKEND_TAG" ]] && args+=(--backend "$BACKEND_TAG")
+[[ -n "$FRONTEND_TAG" ]] && args+=(--frontend "$FRONTEND_TAG")
+exec /usr/bin/time -a -o "$MEMLOG" -f '%M' "$STACKPILOT" "${args[@]}"
