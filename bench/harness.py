@@ -37,7 +37,7 @@ BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 VENV_BIN = REPO / "sandbox" / ".venv" / "bin"
 PY = VENV_BIN / "python"
-STACKPILOT = REPO / "target" / "release" / "stackpilot"
+STACKPILOT = Path(os.environ.get("STACKPILOT_BIN") or REPO / "target" / "release" / "stackpilot")
 
 MIGRATION_S = 30.0
 SLOWEST_S = 90.0
