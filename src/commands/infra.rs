@@ -177,18 +177,11 @@ impl<'a> Run<'a> {
 
     /// A lock or an interrupt stops the command, but the summary still says so.
     fn stopped<T>(&mut self, err: PulumiError) -> Result<T, Error> {
-        let (outcome, tail) = match &err {
-            PulumiError::Locked { stderr_tail, .. } => (Outcome::Locked, stderr_tail.clone()),
-            PulumiError::Process(ProcessError::Interrupted { stderr_tail, .. }) => {
-                (Outcome::Interrupted, stderr_tail.clone())
-            }
-            _ => return Err(err.into()),
+        let Some((outcome, failure)) = stop_report(&err) else {
+            return Err(err.into());
         };
         self.report.outcome = outcome;
-        self.report.failure = Some(Failure {
-            message: err.to_string(),
-            stderr_tail: tail,
-        });
+        self.report.failure = Some(failure);
         self.publish_preview(SUMMARY_LIMIT)?;
         self.print_json();
         self.flush_sink();
@@ -261,20 +254,14 @@ impl<'a> Run<'a> {
     }
 
     fn stopped_after_apply<T>(&mut self, err: PulumiError) -> Result<T, Error> {
-        self.report.outcome = match &err {
-            PulumiError::Locked { .. } => Outcome::Locked,
-            PulumiError::Process(ProcessError::Interrupted { .. }) => Outcome::Interrupted,
-            _ => Outcome::Failed,
-        };
-        let tail = match &err {
-            PulumiError::Locked { stderr_tail, .. }
-            | PulumiError::Process(ProcessError::Interrupted { stderr_tail, .. }) => stderr_tail.clone(),
-            _ => String::new(),
-        };
-        let failure = Failure {
-            message: err.to_string(),
-            stderr_tail: tail,
-        };
+        let (outcome, failure) = stop_report(&err).unwrap_or_else(|| {
+            let failure = Failure {
+                message: err.to_string(),
+                stderr_tail: String::new(),
+            };
+            (Outcome::Failed, failure)
+        });
+        self.report.outcome = outcome;
         self.sink.write(&self.report.applied_markdown())?;
         self.sink.write(&failure_markdown(&failure))?;
         self.report.failure = Some(failure);
@@ -306,6 +293,21 @@ impl<'a> Run<'a> {
             Exit::Failed
         }
     }
+}
+
+/// A lock or an interrupt stops the command, but its summary still says so:
+/// the outcome and the failure to report, or `None` for other errors.
+fn stop_report(err: &PulumiError) -> Option<(Outcome, Failure)> {
+    let (outcome, stderr_tail) = match err {
+        PulumiError::Locked { stderr_tail, .. } => (Outcome::Locked, stderr_tail),
+        PulumiError::Process(ProcessError::Interrupted { stderr_tail, .. }) => (Outcome::Interrupted, stderr_tail),
+        _ => return None,
+    };
+    let failure = Failure {
+        message: err.to_string(),
+        stderr_tail: stderr_tail.clone(),
+    };
+    Some((outcome, failure))
 }
 
 fn event_dir() -> Result<tempfile::TempDir, Error> {

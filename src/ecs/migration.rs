@@ -392,15 +392,7 @@ mod tests {
         let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, [&run, &describe]);
         let log_rule = mock!(aws_sdk_cloudwatchlogs::Client::get_log_events)
             .match_requests(|r| r.log_stream_name() == Some("ecs/backend_update/m1"))
-            .then_output(|| {
-                aws_sdk_cloudwatchlogs::operation::get_log_events::GetLogEventsOutput::builder()
-                    .events(
-                        aws_sdk_cloudwatchlogs::types::OutputLogEvent::builder()
-                            .message("Applying blog.0001_initial... OK")
-                            .build(),
-                    )
-                    .build()
-            });
+            .then_output(|| testing::log_events(&["Applying blog.0001_initial... OK"]));
         let report = gate(ecs, mock_client!(aws_sdk_cloudwatchlogs, [&log_rule]), limits()).await;
         assert_eq!(report.result, StepResult::Succeeded, "{report:?}");
         assert_eq!(run.num_calls(), 1);
@@ -423,15 +415,7 @@ mod tests {
         let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, [&run, &describe]);
         let log_rule = mock!(aws_sdk_cloudwatchlogs::Client::get_log_events)
             .match_requests(|r| r.log_stream_name() == Some("ecs/backend_update/m1"))
-            .then_output(|| {
-                aws_sdk_cloudwatchlogs::operation::get_log_events::GetLogEventsOutput::builder()
-                    .events(
-                        aws_sdk_cloudwatchlogs::types::OutputLogEvent::builder()
-                            .message("relation already exists")
-                            .build(),
-                    )
-                    .build()
-            });
+            .then_output(|| testing::log_events(&["relation already exists"]));
         let logs = mock_client!(aws_sdk_cloudwatchlogs, [&log_rule]);
         let report = gate(ecs, logs, limits()).await;
         assert_eq!(report.result, StepResult::Failed);
@@ -469,9 +453,7 @@ mod tests {
         let logs = mock_client!(
             aws_sdk_cloudwatchlogs,
             RuleMode::MatchAny,
-            [&mock!(aws_sdk_cloudwatchlogs::Client::get_log_events).then_output(|| {
-                aws_sdk_cloudwatchlogs::operation::get_log_events::GetLogEventsOutput::builder().build()
-            })]
+            [&mock!(aws_sdk_cloudwatchlogs::Client::get_log_events).then_output(|| { testing::log_events(&[]) })]
         );
         let report = gate(
             ecs,

@@ -151,24 +151,12 @@ pub fn secrets(container: &ContainerDefinition) -> Vec<SecretRef> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ecs::{taskdef, testing};
-    use aws_smithy_mocks::mock_client;
+    use crate::ecs::testing;
 
     #[test]
     fn only_the_image_changes_and_values_stay_masked() {
         let described = testing::described_full("alpha-gunicorn", 7, "gunicorn", "repo/acme-backend:v1");
-        let ecs = mock_client!(aws_sdk_ecs, []);
-        let input = taskdef::copy_with_image(
-            ecs.register_task_definition(),
-            &described,
-            "gunicorn",
-            "repo/acme-backend:v2",
-        )
-        .unwrap()
-        .as_input()
-        .clone()
-        .build()
-        .unwrap();
+        let input = testing::copied_input(&described, "gunicorn", "repo/acme-backend:v2");
         let diff = changes(&described, &input);
         assert_eq!(diff.len(), 1, "{diff:?}");
         assert_eq!(diff[0].field, "containerDefinitions[gunicorn].image");

@@ -566,15 +566,8 @@ mod tests {
         let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, [&rule, &list, &describe]);
         let logs = mock_client!(
             aws_sdk_cloudwatchlogs,
-            [&mock!(aws_sdk_cloudwatchlogs::Client::get_log_events).then_output(|| {
-                aws_sdk_cloudwatchlogs::operation::get_log_events::GetLogEventsOutput::builder()
-                    .events(
-                        aws_sdk_cloudwatchlogs::types::OutputLogEvent::builder()
-                            .message("ImproperlyConfigured")
-                            .build(),
-                    )
-                    .build()
-            })]
+            [&mock!(aws_sdk_cloudwatchlogs::Client::get_log_events)
+                .then_output(|| { testing::log_events(&["ImproperlyConfigured"]) })]
         );
         let watcher = RolloutWatcher {
             ecs: &ecs,

@@ -214,18 +214,7 @@ mod tests {
     #[allow(deprecated)] // inferenceAccelerators
     async fn the_copy_keeps_every_settable_field_but_the_image() {
         let described = testing::described_full("alpha-gunicorn", 7, "gunicorn", "repo/acme-backend:v1");
-        let ecs = mock_client!(aws_sdk_ecs, []);
-        let input = copy_with_image(
-            ecs.register_task_definition(),
-            &described,
-            "gunicorn",
-            "repo/acme-backend:v2",
-        )
-        .unwrap()
-        .as_input()
-        .clone()
-        .build()
-        .unwrap();
+        let input = testing::copied_input(&described, "gunicorn", "repo/acme-backend:v2");
         let td = &described.definition;
         assert_eq!(input.family(), Some("alpha-gunicorn"));
         assert_eq!(input.task_role_arn(), td.task_role_arn());

@@ -227,3 +227,34 @@ pub fn stopped_task(id: &str, container: &str, exit_code: i32, reason: &str) -> 
         )
         .build()
 }
+
+/// What CloudWatch Logs' GetLogEvents answers with these lines.
+pub fn log_events(lines: &[&str]) -> aws_sdk_cloudwatchlogs::operation::get_log_events::GetLogEventsOutput {
+    let events = lines
+        .iter()
+        .map(|line| {
+            aws_sdk_cloudwatchlogs::types::OutputLogEvent::builder()
+                .message(*line)
+                .build()
+        })
+        .collect();
+    aws_sdk_cloudwatchlogs::operation::get_log_events::GetLogEventsOutput::builder()
+        .set_events(Some(events))
+        .build()
+}
+
+/// The RegisterTaskDefinition input a copy of `described` with `image` in
+/// `container` would send.
+pub fn copied_input(
+    described: &Described,
+    container: &str,
+    image: &str,
+) -> aws_sdk_ecs::operation::register_task_definition::RegisterTaskDefinitionInput {
+    let ecs = aws_smithy_mocks::mock_client!(aws_sdk_ecs, []);
+    super::taskdef::copy_with_image(ecs.register_task_definition(), described, container, image)
+        .expect("the copy builds")
+        .as_input()
+        .clone()
+        .build()
+        .expect("the input builds")
+}

@@ -9,18 +9,6 @@ use aws_sdk_ecs::types::{AssignPublicIp, AwsVpcConfiguration, DesiredStatus, Lau
 
 use crate::update_support::Sandbox;
 
-fn logs_client(sandbox: &Sandbox) -> aws_sdk_cloudwatchlogs::Client {
-    let config = aws_sdk_cloudwatchlogs::Config::builder()
-        .behavior_version(aws_sdk_cloudwatchlogs::config::BehaviorVersion::latest())
-        .region(aws_sdk_cloudwatchlogs::config::Region::new("us-east-1"))
-        .endpoint_url(sandbox.endpoint())
-        .credentials_provider(aws_sdk_cloudwatchlogs::config::Credentials::new(
-            "testing", "testing", None, None, "tests",
-        ))
-        .build();
-    aws_sdk_cloudwatchlogs::Client::from_conf(config)
-}
-
 #[test]
 fn the_rust_sdk_reads_every_sandbox_response() {
     let sandbox = Sandbox::start("healthy.yaml");
@@ -33,7 +21,7 @@ fn the_rust_sdk_reads_every_sandbox_response() {
         .map(|s| s.as_str().unwrap().to_owned())
         .collect();
     let ecs = sandbox.ecs();
-    let logs = logs_client(&sandbox);
+    let logs = sandbox.logs();
     sandbox.block_on(async {
         let clusters = ecs
             .describe_clusters()
@@ -158,7 +146,7 @@ fn the_rust_sdk_reads_every_sandbox_response() {
             .send()
             .await
             .expect("ListTasks");
-        assert_eq!(by_starter.task_arns(), [task_arn.clone()]);
+        assert_eq!(by_starter.task_arns(), std::slice::from_ref(&task_arn));
         ecs.stop_task()
             .cluster("alpha-cluster")
             .task(&task_arn)

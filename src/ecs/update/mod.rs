@@ -111,7 +111,7 @@ pub async fn run(
         report.outcome = UpdateOutcome::Failed;
         report.message = Some(format!(
             "stopped by an AWS error after changes began: {}; what is listed here may already be in place",
-            error_chain(&err)
+            super::error_chain(&err)
         ));
     }
     Ok(finished(report, started))
@@ -179,18 +179,6 @@ async fn write_and_watch(
 
     // 6. Roll back as a unit.
     rollback::after_failure(clients, request, &current.targets, &rolled, report, on_state).await
-}
-
-/// An error and its causes on one line, as the SDK nests them.
-fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 /// Every return stamps how long the run took.

@@ -226,8 +226,7 @@ async fn update(tag: &str, dry_run: bool) -> (UpdateReport, usize, usize, usize)
         ]
     );
     // The migration's log is read when it passes, for the summary.
-    let log_events = mock!(aws_sdk_cloudwatchlogs::Client::get_log_events)
-        .then_output(|| aws_sdk_cloudwatchlogs::operation::get_log_events::GetLogEventsOutput::builder().build());
+    let log_events = mock!(aws_sdk_cloudwatchlogs::Client::get_log_events).then_output(|| testing::log_events(&[]));
     let clients = Clients {
         ecs,
         logs: mock_client!(aws_sdk_cloudwatchlogs, [&log_events]),
