@@ -1,5 +1,5 @@
 // The `deploy` output: the contract between this stack and `stackpilot update`
-// (DESIGN.md, "The deploy contract"). Built from plain values so its shape is
+// (docs/deploy-contract.md). Built from plain values so its shape is
 // unit-tested, and checked by `contractProblems`, which the tests also run on
 // the output of the whole program.
 import { ImageKind, MIGRATION, SERVICES, ServiceName } from "./catalog";
