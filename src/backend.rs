@@ -14,6 +14,7 @@ use crate::project::{Project, StackConfig, Workspace};
 
 #[derive(Debug, thiserror::Error)]
 pub enum BackendError {
+    /// `url` is already redacted: a backend URL may carry a password.
     #[error(
         "backend `{url}` (from {source_name}) is not one Pulumi knows; use file://<dir>, s3://<bucket>, gs://<bucket>, azblob://<container> or https://api.pulumi.com"
     )]
@@ -50,19 +51,85 @@ impl BackendOrigin {
     }
 }
 
+/// Where Pulumi keeps state, by the backend URL's scheme: the one list of
+/// the schemes Pulumi knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BackendKind {
+    File,
+    S3,
+    Gcs,
+    AzureBlob,
+    /// Pulumi Cloud, or a self-hosted Pulumi service (`https://`, `http://`).
+    Service,
+}
+
+impl BackendKind {
+    fn of_scheme(scheme: &str) -> Option<Self> {
+        Some(match scheme {
+            "file" => BackendKind::File,
+            "s3" => BackendKind::S3,
+            "gs" => BackendKind::Gcs,
+            "azblob" => BackendKind::AzureBlob,
+            "https" | "http" => BackendKind::Service,
+            _ => return None,
+        })
+    }
+
+    /// File and object-store backends ("DIY") keep state without a service,
+    /// and default to passphrase-encrypted secrets.
+    pub fn is_self_managed(self) -> bool {
+        self != BackendKind::Service
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Backend {
+    /// As given: Pulumi gets exactly this. Never log it; log [`Backend::redacted`].
     pub url: String,
+    pub kind: BackendKind,
     pub origin: BackendOrigin,
 }
 
 impl Backend {
-    /// File and object-store backends ("DIY") keep state without a service,
-    /// and default to passphrase-encrypted secrets.
+    fn parse(url: String, origin: BackendOrigin) -> Result<Self, BackendError> {
+        let kind = url::Url::parse(&url)
+            .ok()
+            .and_then(|u| BackendKind::of_scheme(u.scheme()));
+        match kind {
+            Some(kind) => Ok(Backend { url, kind, origin }),
+            None => Err(BackendError::Unknown {
+                url: redact(&url),
+                source_name: origin.name(),
+            }),
+        }
+    }
+
     pub fn is_self_managed(&self) -> bool {
-        ["file://", "s3://", "gs://", "azblob://"]
-            .iter()
-            .any(|p| self.url.starts_with(p))
+        self.kind.is_self_managed()
+    }
+
+    /// The URL with any user name and password left out, for logs and errors.
+    pub fn redacted(&self) -> String {
+        redact(&self.url)
+    }
+}
+
+/// `scheme://user:password@host/…` → `scheme://***@host/…`; text that is
+/// not a URL comes back with everything before an `@` hidden.
+pub fn redact(raw: &str) -> String {
+    match url::Url::parse(raw) {
+        Ok(mut u) if !u.username().is_empty() || u.password().is_some() => {
+            // Both setters fail only for URLs that cannot have user info,
+            // which then have none to hide.
+            let _ = u.set_username("");
+            let _ = u.set_password(None);
+            u.to_string().replacen("://", "://***@", 1)
+        }
+        Ok(_) => raw.to_owned(),
+        Err(_) => match raw.rsplit_once('@') {
+            Some((_, host)) => format!("***@{host}"),
+            None => raw.to_owned(),
+        },
     }
 }
 
@@ -83,28 +150,21 @@ pub fn resolve(
         .map(|url| (url, BackendOrigin::Environment))
         .or_else(|| project.backend_url.clone().map(|url| (url, BackendOrigin::Project)))
         .or_else(|| login_url(var).map(|url| (url, BackendOrigin::Login)));
-    let backend = match chosen {
-        Some((url, origin)) => Backend { url, origin },
+    match chosen {
+        Some((url, origin)) => Backend::parse(url, origin),
         None => {
             let dir = workspace.state_dir();
             std::fs::create_dir_all(&dir).map_err(|source| BackendError::StateDir {
                 path: dir.clone(),
                 source,
             })?;
-            Backend {
+            Ok(Backend {
                 url: format!("file://{}", dir.display()),
+                kind: BackendKind::File,
                 origin: BackendOrigin::Default,
-            }
+            })
         }
-    };
-    let known = ["file://", "s3://", "gs://", "azblob://", "https://", "http://"];
-    if !known.iter().any(|p| backend.url.starts_with(p)) {
-        return Err(BackendError::Unknown {
-            url: backend.url,
-            source_name: backend.origin.name(),
-        });
     }
-    Ok(backend)
 }
 
 fn login_url(var: &dyn Fn(&str) -> Option<String>) -> Option<String> {
@@ -152,7 +212,6 @@ mod tests {
         let ws = Workspace::discover(Some(dir.path()), dir.path()).unwrap();
         let project = Project {
             layer: Layer::Base,
-            name: "base".into(),
             dir: dir.path().join("pulumi/base"),
             config_dir: dir.path().join("stacks/base"),
             backend_url: None,
@@ -205,15 +264,31 @@ mod tests {
     }
 
     #[test]
+    fn a_scheme_that_only_starts_like_a_known_one_is_refused() {
+        let (_dir, ws, project) = fixture();
+        let env = |k: &str| (k == "PULUMI_BACKEND_URL").then(|| "s3x://bucket".to_owned());
+        assert!(matches!(
+            resolve(&ws, &project, &env),
+            Err(BackendError::Unknown { .. })
+        ));
+    }
+
+    #[test]
+    fn a_password_in_a_backend_url_never_reaches_the_error() {
+        let (_dir, ws, project) = fixture();
+        let env = |k: &str| (k == "PULUMI_BACKEND_URL").then(|| "postgres://admin:DBPASS@db:5432/state".to_owned());
+        let err = resolve(&ws, &project, &env).unwrap_err().to_string();
+        assert!(!err.contains("DBPASS") && !err.contains("admin"), "{err}");
+        assert!(err.contains("***@db:5432"), "{err}");
+        assert_eq!(redact("https://user:PASS@example.com/x"), "https://***@example.com/x");
+        assert_eq!(redact("s3://bucket?region=us-east-1"), "s3://bucket?region=us-east-1");
+    }
+
+    #[test]
     fn passphrase_is_required_only_where_secrets_need_it() {
-        let local = Backend {
-            url: "file:///x".into(),
-            origin: BackendOrigin::Default,
-        };
-        let cloud = Backend {
-            url: "https://api.pulumi.com".into(),
-            origin: BackendOrigin::Login,
-        };
+        let local = Backend::parse("file:///x".into(), BackendOrigin::Default).unwrap();
+        let cloud = Backend::parse("https://api.pulumi.com".into(), BackendOrigin::Login).unwrap();
+        assert_eq!((local.kind, cloud.kind), (BackendKind::File, BackendKind::Service));
         let none = |_: &str| None;
         let plain = StackConfig::default();
         assert!(matches!(

@@ -1,10 +1,27 @@
-//! The command line, as DESIGN.md fixes it.
+//! The command line. Every argument is parsed into its own type here
+//! (env names, layers, image tags, ranged numbers), so bad input gets
+//! clap's usage message and exit 2 before any command runs.
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::names::Layer;
+use crate::contract::ImageTag;
+use crate::names::{EnvName, Layer};
+
+/// The longest any wait may be asked to last: a week, in seconds. Longer
+/// is a typo, and would overflow a deadline.
+const MAX_WAIT_SECS: u64 = 7 * 24 * 3600;
+
+/// A positive, finite number of seconds, at most a minute.
+fn poll_interval(raw: &str) -> Result<f64, String> {
+    let secs: f64 = raw.parse().map_err(|e| format!("{e}"))?;
+    if secs.is_finite() && secs > 0.0 && secs <= 60.0 {
+        Ok(secs)
+    } else {
+        Err("must be a number of seconds above 0 and at most 60".into())
+    }
+}
 
 #[derive(Debug, Parser)]
 #[command(
@@ -59,7 +76,7 @@ pub enum Command {
     /// Print a stack's outputs (secrets stay `[secret]`).
     Outputs {
         layer: Layer,
-        env: String,
+        env: EnvName,
         /// One JSON object on stdout.
         #[arg(long)]
         json: bool,
@@ -76,6 +93,15 @@ pub enum Command {
     Update(UpdateArgs),
     /// Apply the app stack, then update the app (`up app <env>`, then `update`).
     Deploy(UpdateArgs),
+    /// The deploy contract the app stack exports for `update`.
+    #[command(subcommand)]
+    Contract(ContractCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ContractCommand {
+    /// Print the contract's JSON Schema (what the app stack's `deploy` output must match).
+    Schema,
 }
 
 /// `update` and `deploy`. At least one of --backend and --frontend: with
@@ -84,13 +110,13 @@ pub enum Command {
 #[command(group(clap::ArgGroup::new("tags").required(true).multiple(true).args(["backend", "frontend"])))]
 pub struct UpdateArgs {
     /// The app environment (the app stack's name).
-    pub env: String,
+    pub env: EnvName,
     /// Backend image tag: the migration task and the gunicorn, worker and beat services.
     #[arg(long, value_name = "TAG")]
-    pub backend: Option<String>,
+    pub backend: Option<ImageTag>,
     /// Front-end image tag: the web-ui service.
     #[arg(long, value_name = "TAG")]
-    pub frontend: Option<String>,
+    pub frontend: Option<ImageTag>,
     /// Only read: print the plan (task definition diffs, services that would roll).
     #[arg(long)]
     pub dry_run: bool,
@@ -103,17 +129,17 @@ pub struct UpdateArgs {
     /// Roll even when a deployment this run did not start is in progress.
     #[arg(long)]
     pub force: bool,
-    /// Give up (exit 4) after this many seconds in all.
-    #[arg(long, value_name = "SECS", default_value_t = 1800)]
+    /// Give up (exit 4) after this many seconds in all (at most a week).
+    #[arg(long, value_name = "SECS", default_value_t = 1800, value_parser = clap::value_parser!(u64).range(1..=MAX_WAIT_SECS))]
     pub timeout: u64,
     /// Fail a rollout (or a migration that has not started) when nothing moved for this many seconds.
-    #[arg(long, value_name = "SECS", default_value_t = 300)]
+    #[arg(long, value_name = "SECS", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=MAX_WAIT_SECS))]
     pub no_progress_timeout: u64,
     /// Fail a rollout once this many of its tasks failed.
     #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(i32).range(1..))]
     pub failed_tasks_threshold: i32,
     /// Shortest wait between polls, in seconds (it grows while nothing changes).
-    #[arg(long, value_name = "SECS", default_value_t = 2.0, hide = true)]
+    #[arg(long, value_name = "SECS", default_value_t = 2.0, hide = true, value_parser = poll_interval)]
     pub poll_interval: f64,
     #[command(flatten)]
     pub output: OutputArgs,
@@ -124,7 +150,7 @@ pub struct StackArgs {
     /// `base` (shared environment) or `app` (one app environment).
     pub layer: Layer,
     /// The environment, which is also the stack name.
-    pub env: String,
+    pub env: EnvName,
     #[command(flatten)]
     pub output: OutputArgs,
 }

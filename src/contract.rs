@@ -1,4 +1,4 @@
-//! The deploy contract (DESIGN.md): the names the app stack exports for
+//! The deploy contract (docs/deploy-contract.md): the names the app stack exports for
 //! `stackpilot update`, and the image tags a run asks for. Both are parsed
 //! and checked here, before the first API call, so that a typo fails with
 //! exit 2 instead of half an update.
@@ -8,6 +8,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, thiserror::Error)]
@@ -18,7 +19,7 @@ pub enum ContractError {
         #[source]
         source: std::io::Error,
     },
-    #[error("the deploy contract from {origin} is not the shape DESIGN.md describes")]
+    #[error("the deploy contract from {origin} is not the shape `stackpilot contract schema` prints")]
     Shape {
         origin: String,
         #[source]
@@ -30,33 +31,45 @@ pub enum ContractError {
     Invalid { origin: String, problems: Vec<String> },
 }
 
-/// `{"subnets": [...], "securityGroups": [...], "assignPublicIp": false}`
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Where one-off tasks (the migration) run: the awsvpc network of the
+/// services.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Network {
+    /// Subnet ids (`subnet-…`), at least one.
     pub subnets: Vec<String>,
+    /// Security group ids (`sg-…`).
     pub security_groups: Vec<String>,
+    /// Whether the task gets a public IP (needed in public subnets without NAT).
     pub assign_public_ip: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// The one-off task that gates every update: create the database if
+/// missing, migrate, collect static files.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Migration {
+    /// The task definition family it runs (exact name).
     pub task_family: String,
+    /// The container whose image and command are set.
     pub container: String,
     /// A key of [`Contract::images`].
     pub image: String,
+    /// The command the container runs instead of its default.
     pub command: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// One ECS service the update rolls.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Service {
     /// The short name people use (`gunicorn`).
     pub name: String,
     /// The ECS service name (`alpha-gunicorn`).
     pub service: String,
+    /// The task definition family the service runs (exact name).
     pub task_family: String,
+    /// The container whose image the update sets.
     pub container: String,
     /// A key of [`Contract::images`].
     pub image: String,
@@ -65,20 +78,34 @@ pub struct Service {
     pub desired_count: i32,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// What the app stack exports as its `deploy` output: the names
+/// `stackpilot update` needs, so that it never guesses.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Contract {
+    /// The AWS region of the cluster (`us-east-1`).
     pub region: String,
+    /// The ECS cluster name.
     pub cluster: String,
     pub network: Network,
     /// Image kind (`backend`, `frontend`) → repository URI without a tag.
     pub images: BTreeMap<String, String>,
+    /// The database the migration creates when missing (`<env>-db`).
     pub database: String,
     pub migration: Migration,
     pub services: Vec<Service>,
 }
 
 impl Contract {
+    /// The JSON Schema of the contract, as `stackpilot contract schema`
+    /// prints it and `docs/deploy-contract.schema.json` holds it.
+    pub fn schema_json() -> String {
+        let schema = schemars::schema_for!(Contract);
+        let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
+        text.push('\n');
+        text
+    }
+
     /// Reads a `--contract <file>`.
     pub fn from_file(path: &Path) -> Result<Self, ContractError> {
         let text = std::fs::read_to_string(path).map_err(|source| ContractError::Read {
@@ -279,10 +306,23 @@ mod tests {
       ]}"#;
 
     #[test]
-    fn the_design_md_shape_parses() {
+    fn the_documented_shape_parses() {
         let c = Contract::parse(SAMPLE, "test").unwrap();
         assert_eq!(c.cluster, "alpha-cluster");
         assert_eq!(c.services[1].image, "frontend");
+    }
+
+    /// The schema in docs/ is the one the Pulumi program's tests validate
+    /// against; it must be exactly what the types here accept.
+    #[test]
+    fn the_schema_in_docs_is_the_one_the_types_generate() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/deploy-contract.schema.json");
+        let in_docs = std::fs::read_to_string(path).unwrap();
+        assert_eq!(
+            in_docs,
+            Contract::schema_json(),
+            "docs/deploy-contract.schema.json is stale: regenerate it with `stackpilot contract schema > docs/deploy-contract.schema.json`"
+        );
     }
 
     #[test]

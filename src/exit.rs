@@ -1,4 +1,4 @@
-//! Exit codes (DESIGN.md): 0 success · 1 failed · 2 bad usage or
+//! Exit codes (docs/exit-codes.md): 0 success · 1 failed · 2 bad usage or
 //! configuration · 3 failed and rolled back · 4 timed out · 5 stack locked ·
 //! 130 interrupted.
 

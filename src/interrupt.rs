@@ -5,38 +5,54 @@
 //! treats a first SIGINT as "cancel cleanly" and a second as "stop now", so a
 //! signal delivered to the whole group at once would turn a clean cancel into
 //! a hard kill.
+//!
+//! Signals are received on a thread of signal-hook's iterator (no code runs
+//! inside the signal handler), counted, and announced on a `watch` channel so
+//! that an async wait wakes the moment one arrives instead of polling.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
-static REQUESTS: OnceLock<Arc<AtomicUsize>> = OnceLock::new();
+use signal_hook::consts::{SIGINT, SIGTERM};
+use signal_hook::iterator::Signals;
+use tokio::sync::watch;
+
+/// The number of requests so far; receivers wake on every change.
+fn requests_channel() -> &'static watch::Sender<usize> {
+    static CHANNEL: OnceLock<watch::Sender<usize>> = OnceLock::new();
+    CHANNEL.get_or_init(|| watch::channel(0).0)
+}
 
 /// Installs the handlers; later calls are no-ops.
 pub fn install() -> std::io::Result<()> {
-    if REQUESTS.get().is_some() {
+    static INSTALLED: OnceLock<()> = OnceLock::new();
+    if INSTALLED.get().is_some() {
         return Ok(());
     }
-    let counter = Arc::new(AtomicUsize::new(0));
-    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-        let counter = Arc::clone(&counter);
-        // SAFETY: the handler only performs an atomic increment, which is
-        // async-signal-safe.
-        unsafe {
-            signal_hook::low_level::register(signal, move || {
-                counter.fetch_add(1, Ordering::SeqCst);
-            })?;
-        }
-    }
-    let _ = REQUESTS.set(counter);
+    let mut signals = Signals::new([SIGINT, SIGTERM])?;
+    std::thread::Builder::new()
+        .name("stackpilot-signals".into())
+        .spawn(move || {
+            for _ in signals.forever() {
+                requests_channel().send_modify(|n| *n += 1);
+            }
+        })?;
+    let _ = INSTALLED.set(());
     Ok(())
 }
 
 /// How many interrupt requests arrived since start.
 pub fn requests() -> usize {
-    REQUESTS.get().map_or(0, |c| c.load(Ordering::SeqCst))
+    *requests_channel().borrow()
 }
 
 /// Whether the user asked us to stop.
 pub fn requested() -> bool {
     requests() > 0
+}
+
+/// Resolves once a request arrives (at once if one already has).
+pub async fn wait() {
+    let mut rx = requests_channel().subscribe();
+    // `wait_for` errs only when the sender is dropped, which a static never is.
+    let _ = rx.wait_for(|n| *n > 0).await;
 }

@@ -1,23 +1,28 @@
 //! stackpilot deploys a containerised web app to AWS ECS Fargate: Pulumi
 //! stacks for the infrastructure, the ECS API for the application.
 
-pub mod aws;
-pub mod backend;
+// What the binary, the integration tests and the benchmark generator use is
+// `pub`; everything else is the crate's own business.
 pub mod cli;
-mod commands;
-pub mod contract;
-pub mod ecs;
-mod exit;
 pub mod github;
-pub mod interrupt;
 pub mod logging;
-pub mod names;
 pub mod preview;
-pub mod process;
-pub mod progress;
-pub mod project;
-pub mod pulumi;
 pub mod report;
+
+mod aws;
+mod backend;
+mod commands;
+mod contract;
+mod ecs;
+mod exit;
+mod interrupt;
+mod names;
+mod outcome;
+mod printer;
+mod process;
+mod progress;
+mod project;
+mod pulumi;
 
 pub use exit::Exit;
 
@@ -58,10 +63,29 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    #[error("{0}")]
-    Refused(String),
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+    #[error("could not print the result on stdout")]
+    Print(#[source] std::io::Error),
     #[error("interrupted")]
     Interrupted,
+}
+
+/// A command that stopped before changing anything because what it was
+/// asked for cannot be done as asked (exit 2).
+#[derive(Debug, thiserror::Error)]
+pub enum Refusal {
+    #[error("not on a terminal, so nobody can confirm; pass --yes to go ahead")]
+    NobodyToConfirm,
+    #[error("{}", match .0 {
+        outcome::infra::Action::Destroy => "not destroyed: the env name was not confirmed",
+        _ => "not applied: the change was not confirmed",
+    })]
+    NotConfirmed(outcome::infra::Action),
+    #[error("deploy reads the contract from the app stack it applies; use `update --contract` for a contract file")]
+    ContractFileWithDeploy,
+    #[error("--{kind} was given, but the deploy contract has no `{kind}` image; its images are: {}", .available.join(", "))]
+    ImageNotInContract { kind: String, available: Vec<String> },
 }
 
 #[derive(Debug, thiserror::Error)]

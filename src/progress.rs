@@ -1,10 +1,12 @@
 //! Progress on stderr while a long command runs: a spinner on a terminal,
 //! plain lines elsewhere, and a collapsible `::group::` in GitHub Actions.
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::printer;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -44,11 +46,11 @@ impl Progress {
                 Some(bar)
             }
             Mode::Plain => {
-                eprintln!("{label}");
+                printer::progress(label);
                 None
             }
             Mode::GithubGroup => {
-                eprintln!("::group::{label}");
+                printer::progress(&format!("::group::{label}"));
                 None
             }
         };
@@ -64,10 +66,7 @@ impl Progress {
         }
         match &self.spinner {
             Some(bar) => bar.set_message(line.trim().to_owned()),
-            None => {
-                let mut err = std::io::stderr().lock();
-                let _ = writeln!(err, "  {line}");
-            }
+            None => printer::progress(&format!("  {line}")),
         }
     }
 
@@ -76,9 +75,9 @@ impl Progress {
             Some(bar) => bar.finish_with_message(outcome.to_owned()),
             None => {
                 if self.mode == Mode::GithubGroup {
-                    eprintln!("::endgroup::");
+                    printer::progress("::endgroup::");
                 }
-                eprintln!("{outcome}");
+                printer::progress(outcome);
             }
         }
     }

@@ -1,6 +1,6 @@
 //! Finding the Pulumi projects and the live configuration of each env.
 //!
-//! Layout (DESIGN.md): `pulumi/<layer>/Pulumi.yaml`, whose `stackConfigDir`
+//! Layout (docs/architecture.md): `pulumi/<layer>/Pulumi.yaml`, whose `stackConfigDir`
 //! points at `stacks/<layer>/`, where `Pulumi.<env>.yaml` holds an env's
 //! config. The stack name is the env name.
 
@@ -78,6 +78,7 @@ impl Workspace {
         }
     }
 
+    #[cfg(test)]
     pub fn root(&self) -> &Path {
         &self.root
     }
@@ -100,7 +101,6 @@ impl Workspace {
         };
         Ok(Project {
             layer,
-            name: manifest.name,
             dir,
             config_dir,
             backend_url: manifest.backend.and_then(|b| b.url),
@@ -111,7 +111,6 @@ impl Workspace {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Manifest {
-    name: String,
     #[serde(default)]
     stack_config_dir: Option<String>,
     #[serde(default)]
@@ -128,7 +127,6 @@ struct ManifestBackend {
 #[derive(Debug, Clone)]
 pub struct Project {
     pub layer: Layer,
-    pub name: String,
     pub dir: PathBuf,
     pub config_dir: PathBuf,
     pub backend_url: Option<String>,

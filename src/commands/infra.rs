@@ -3,16 +3,22 @@
 use std::time::Instant;
 
 use crate::cli::StackArgs;
-use crate::commands::{confirm, stack, Context};
+use crate::commands::confirm::{self, Question};
+use crate::commands::{stack, Context};
 use crate::github::pr_comment::{self, PullRequest};
 use crate::preview::value::render;
 use crate::preview::ChangeSet;
+use crate::printer;
 use crate::process::{ProcessError, Stream};
 use crate::progress::Progress;
 use crate::pulumi::{events, PreviewRun, PulumiError, Stack};
+use crate::report::infra::failure_markdown;
 use crate::report::sink::SummarySink;
 use crate::report::{Action, AppliedChanges, Failure, InfraReport, Outcome, SUMMARY_LIMIT};
-use crate::{Error, Exit};
+use crate::{Error, Exit, Refusal};
+
+/// The failure after an apply sits under the result section's heading.
+const APPLIED_FAILURE_HEADING: &str = "#### What went wrong";
 
 /// Room kept for the result section that `up` appends after the preview.
 const APPLIED_RESERVE: usize = 48 * 1024;
@@ -24,7 +30,7 @@ pub(crate) fn preview(ctx: &Context, args: StackArgs, pr_comment: bool) -> Resul
         .transpose()
         .map_err(Error::PrComment)?;
     let mut run = Run::start(ctx, &args, Action::Preview)?;
-    let previewed = run.preview(false)?;
+    let previewed = run.preview()?;
     run.publish_preview(SUMMARY_LIMIT)?;
     if let Some(pr) = pull_request {
         let marker = pr_comment::marker(&run.report.layer, &run.report.env);
@@ -39,7 +45,7 @@ pub(crate) fn preview(ctx: &Context, args: StackArgs, pr_comment: bool) -> Resul
 
 pub(crate) fn up(ctx: &Context, args: StackArgs, dry_run: bool, yes: bool) -> Result<Exit, Error> {
     let mut run = Run::start(ctx, &args, Action::Up)?;
-    if !run.preview(false)? {
+    if !run.preview()? {
         run.publish_preview(SUMMARY_LIMIT - APPLIED_RESERVE)?;
         return Ok(run.finish(false));
     }
@@ -54,34 +60,34 @@ pub(crate) fn up(ctx: &Context, args: StackArgs, dry_run: bool, yes: bool) -> Re
         tracing::info!("nothing to apply");
         return Ok(run.finish(true));
     }
-    if !yes && !confirm::ask("Apply these changes? [y/N]", "y", "--yes")? {
-        return Err(Error::Refused("not applied: the change was not confirmed".into()));
+    if !yes && !confirm::ask(Question::YesNo("Apply these changes?"))? {
+        return Err(Refusal::NotConfirmed(Action::Up).into());
     }
-    let applied = run.apply(false)?;
+    let applied = run.apply()?;
     Ok(run.finish(applied))
 }
 
 pub(crate) fn destroy(ctx: &Context, args: StackArgs, yes: bool) -> Result<Exit, Error> {
     let mut run = Run::start(ctx, &args, Action::Destroy)?;
-    let previewed = run.preview(true)?;
+    let previewed = run.preview()?;
     run.publish_preview(SUMMARY_LIMIT - APPLIED_RESERVE)?;
     if !previewed {
         return Ok(run.finish(false));
     }
     let env = args.env.clone();
+    let prompt = format!(
+        "Destroy every resource of the {} stack `{env}`? Type the env name to confirm",
+        args.layer
+    );
     if !yes
-        && !confirm::ask(
-            &format!(
-                "Destroy every resource of the {} stack `{env}`? Type the env name to confirm:",
-                args.layer
-            ),
-            &env,
-            "--yes",
-        )?
+        && !confirm::ask(Question::TypeToConfirm {
+            prompt: &prompt,
+            expected: env.as_str(),
+        })?
     {
-        return Err(Error::Refused("not destroyed: the env name was not confirmed".into()));
+        return Err(Refusal::NotConfirmed(Action::Destroy).into());
     }
-    let destroyed = run.apply(true)?;
+    let destroyed = run.apply()?;
     Ok(run.finish(destroyed))
 }
 
@@ -106,7 +112,7 @@ impl<'a> Run<'a> {
             json: args.output.json,
             report: InfraReport {
                 layer: args.layer.to_string(),
-                env: args.env.clone(),
+                env: args.env.to_string(),
                 action,
                 outcome: Outcome::Succeeded,
                 changes: None,
@@ -117,13 +123,13 @@ impl<'a> Run<'a> {
     }
 
     /// Previews; `Ok(false)` when the preview failed (and the report says why).
-    fn preview(&mut self, destroy: bool) -> Result<bool, Error> {
+    fn preview(&mut self) -> Result<bool, Error> {
         let label = format!("previewing the {} stack `{}`", self.report.layer, self.report.env);
         let progress = Progress::start(self.ctx.progress, &label);
         let events_dir = event_dir()?;
         // stdout is the JSON digest; only stderr is progress.
         let result = self.stack.preview(
-            destroy,
+            self.report.action,
             &events_dir.path().join("preview.jsonl"),
             &mut |stream, line| {
                 if stream == Stream::Stderr {
@@ -194,21 +200,25 @@ impl<'a> Run<'a> {
     }
 
     /// Applies; `Ok(false)` when Pulumi failed (and the report says why).
-    fn apply(&mut self, destroy: bool) -> Result<bool, Error> {
-        let verb = if destroy { "destroying" } else { "updating" };
+    fn apply(&mut self) -> Result<bool, Error> {
+        let action = self.report.action;
+        let verb = if action == Action::Destroy {
+            "destroying"
+        } else {
+            "updating"
+        };
         let label = format!("{verb} the {} stack `{}`", self.report.layer, self.report.env);
         let progress = Progress::start(self.ctx.progress, &label);
         let events_dir = event_dir()?;
         let event_log = events_dir.path().join("events.jsonl");
         let started = Instant::now();
-        let result = self
-            .stack
-            .apply(destroy, &event_log, &mut |_, line| progress.line(line));
+        let result = self.stack.apply(action, &event_log, &mut |_, line| progress.line(line));
         let elapsed = started.elapsed().as_secs_f64();
         let summary = events::read_summary(&event_log)?.unwrap_or_default();
         let mut applied = AppliedChanges {
             duration_secs: summary.duration_secs.unwrap_or(elapsed),
             counts: summary.counts,
+            unchanged: summary.unchanged,
             outputs: Default::default(),
         };
         let ok = match result {
@@ -234,7 +244,7 @@ impl<'a> Run<'a> {
                 return self.stopped_after_apply(err);
             }
         };
-        if !destroy {
+        if action != Action::Destroy {
             match self.stack.outputs() {
                 Ok(outputs) => {
                     applied.outputs = outputs.iter().map(|(k, v)| (k.clone(), render(v, 500))).collect();
@@ -247,7 +257,7 @@ impl<'a> Run<'a> {
         self.sink.write(&self.report.applied_markdown())?;
         if !ok {
             if let Some(f) = &self.report.failure {
-                self.sink.write(&failure_markdown(f))?;
+                self.sink.write(&failure_markdown(f, APPLIED_FAILURE_HEADING))?;
             }
         }
         Ok(ok)
@@ -263,7 +273,7 @@ impl<'a> Run<'a> {
         });
         self.report.outcome = outcome;
         self.sink.write(&self.report.applied_markdown())?;
-        self.sink.write(&failure_markdown(&failure))?;
+        self.sink.write(&failure_markdown(&failure, APPLIED_FAILURE_HEADING))?;
         self.report.failure = Some(failure);
         self.print_json();
         self.flush_sink();
@@ -272,7 +282,9 @@ impl<'a> Run<'a> {
 
     fn print_json(&self) {
         if self.json {
-            println!("{}", serde_json::to_string_pretty(&self.report).unwrap_or_default());
+            if let Err(e) = printer::json(&self.report) {
+                tracing::error!("could not print the JSON result: {e}");
+            }
         }
     }
 
@@ -315,16 +327,4 @@ fn event_dir() -> Result<tempfile::TempDir, Error> {
         what: "a folder for Pulumi's event log",
         source,
     })
-}
-
-fn failure_markdown(failure: &Failure) -> String {
-    let mut s = String::from("#### What went wrong\n\n");
-    s.push_str(&crate::report::escape::code_block(&failure.message));
-    if !failure.stderr_tail.trim().is_empty() {
-        s.push_str("\n<details open><summary>The last lines Pulumi wrote to stderr</summary>\n\n");
-        s.push_str(&crate::report::escape::code_block(&failure.stderr_tail));
-        s.push_str("\n</details>\n");
-    }
-    s.push('\n');
-    s
 }

@@ -10,10 +10,10 @@ mod update_board;
 
 use std::path::PathBuf;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, ContractCommand};
 use crate::github::Actions;
-use crate::progress;
 use crate::report::sink::SummarySink;
+use crate::{printer, progress};
 use crate::{Error, Exit};
 
 /// What every command gets from the process environment, read once.
@@ -61,5 +61,9 @@ pub(crate) fn dispatch(cli: Cli) -> Result<Exit, Error> {
         Command::Summarize { preview, output } => summarize::run(&ctx, &preview, output),
         Command::Update(args) => update::update(&ctx, args),
         Command::Deploy(args) => update::deploy(&ctx, args),
+        Command::Contract(ContractCommand::Schema) => {
+            printer::result(&crate::contract::Contract::schema_json()).map_err(Error::Print)?;
+            Ok(Exit::Success)
+        }
     }
 }

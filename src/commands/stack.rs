@@ -8,14 +8,13 @@ use crate::project::Workspace;
 use crate::pulumi::{self, Stack};
 use crate::Error;
 
-pub(crate) fn prepare(ctx: &Context, layer: Layer, env: &str) -> Result<Stack, Error> {
-    let env: EnvName = env.parse()?;
+pub(crate) fn prepare(ctx: &Context, layer: Layer, env: &EnvName) -> Result<Stack, Error> {
     let workspace = Workspace::discover(ctx.root.as_deref(), &ctx.cwd)?;
     let project = workspace.project(layer)?;
-    let config = project.stack_config(&env)?;
+    let config = project.stack_config(env)?;
     let program = pulumi::locate()?;
     let backend = backend::resolve(&workspace, &project, &*ctx.var)?;
     backend::check_secrets(&backend, &config, &*ctx.var)?;
-    tracing::debug!(backend = %backend.url, origin = ?backend.origin, "backend");
-    Ok(Stack::new(program, &project.dir, backend, env))
+    tracing::debug!(backend = %backend.redacted(), origin = ?backend.origin, "backend");
+    Ok(Stack::new(program, &project.dir, backend, env.clone()))
 }

@@ -5,8 +5,8 @@ use std::path::Path;
 
 use crate::cli::OutputArgs;
 use crate::commands::Context;
-use crate::preview;
 use crate::report::{InfraReport, SUMMARY_LIMIT};
+use crate::{preview, printer};
 use crate::{Error, Exit, SummarizeInputError};
 
 pub(crate) fn run(ctx: &Context, path: &Path, output: OutputArgs) -> Result<Exit, Error> {
@@ -28,7 +28,7 @@ pub(crate) fn run(ctx: &Context, path: &Path, output: OutputArgs) -> Result<Exit
     let mut sink = ctx.sink(output.summary, output.json);
     sink.write(&report.preview_markdown(SUMMARY_LIMIT))?;
     if output.json {
-        println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
+        printer::json(&report).map_err(Error::Print)?;
     }
     sink.finish();
     Ok(Exit::Success)

@@ -12,17 +12,17 @@ use crate::contract::{Contract, ImageTag};
 use crate::ecs::pacing::Pacing;
 use crate::ecs::update::{UpdateOptions, UpdateRequest};
 use crate::names::{EnvName, Layer};
+use crate::outcome::update::{UpdateOutcome, UpdateReport};
 use crate::report::sink::SummarySink;
-use crate::report::update::{UpdateOutcome, UpdateReport};
 use crate::report::SUMMARY_LIMIT;
-use crate::{aws, Error, Exit};
+use crate::{aws, printer, Error, Exit, Refusal};
 
 /// Which image kind of the contract each flag sets.
 const BACKEND: &str = "backend";
 const FRONTEND: &str = "frontend";
 
 pub(crate) fn update(ctx: &Context, args: UpdateArgs) -> Result<Exit, Error> {
-    let (env, tags) = parse(&args)?;
+    let (env, tags) = (args.env.clone(), requested_tags(&args));
     let contract = resolve_contract(ctx, &args, &env)?;
     let sink = ctx.sink(args.output.summary.clone(), args.output.json);
     execute(ctx, &args, env, tags, contract, sink)
@@ -31,16 +31,13 @@ pub(crate) fn update(ctx: &Context, args: UpdateArgs) -> Result<Exit, Error> {
 /// `up app <env>`, then the update. A failed or previewed-only `up` stops
 /// before any ECS call.
 pub(crate) fn deploy(ctx: &Context, args: UpdateArgs) -> Result<Exit, Error> {
-    let (env, tags) = parse(&args)?;
+    let (env, tags) = (args.env.clone(), requested_tags(&args));
     if args.contract.is_some() {
-        return Err(Error::Refused(
-            "deploy reads the contract from the app stack it applies; use `update --contract` for a contract file"
-                .into(),
-        ));
+        return Err(Refusal::ContractFileWithDeploy.into());
     }
     let up_args = StackArgs {
         layer: Layer::App,
-        env: env.to_string(),
+        env: env.clone(),
         output: OutputArgs {
             summary: args.output.summary.clone(),
             // One JSON object on stdout: the update's.
@@ -61,38 +58,30 @@ pub(crate) fn deploy(ctx: &Context, args: UpdateArgs) -> Result<Exit, Error> {
     execute(ctx, &args, env, tags, contract, sink)
 }
 
-fn parse(args: &UpdateArgs) -> Result<(EnvName, BTreeMap<String, ImageTag>), Error> {
-    let env: EnvName = args.env.parse()?;
-    let mut tags = BTreeMap::new();
-    if let Some(tag) = &args.backend {
-        tags.insert(BACKEND.to_owned(), tag.parse::<ImageTag>()?);
-    }
-    if let Some(tag) = &args.frontend {
-        tags.insert(FRONTEND.to_owned(), tag.parse::<ImageTag>()?);
-    }
-    if !args.poll_interval.is_finite() || args.poll_interval <= 0.0 {
-        return Err(Error::Refused(
-            "--poll-interval must be a positive number of seconds".into(),
-        ));
-    }
-    Ok((env, tags))
+/// The image kind each flag sets, for the flags that were given.
+fn requested_tags(args: &UpdateArgs) -> BTreeMap<String, ImageTag> {
+    [(BACKEND, &args.backend), (FRONTEND, &args.frontend)]
+        .into_iter()
+        .filter_map(|(kind, tag)| Some((kind.to_owned(), tag.clone()?)))
+        .collect()
 }
 
 fn resolve_contract(ctx: &Context, args: &UpdateArgs, env: &EnvName) -> Result<Contract, Error> {
     let contract = match &args.contract {
         Some(path) => Contract::from_file(path)?,
         None => {
-            let stack = stack::prepare(ctx, Layer::App, env.as_str())?;
+            let stack = stack::prepare(ctx, Layer::App, env)?;
             Contract::from_stack_outputs(&stack.outputs()?, env.as_str())?
         }
     };
     for kind in [BACKEND, FRONTEND] {
         let asked = if kind == BACKEND { &args.backend } else { &args.frontend };
         if asked.is_some() && !contract.images.contains_key(kind) {
-            return Err(Error::Refused(format!(
-                "--{kind} was given, but the deploy contract has no `{kind}` image; its images are: {}",
-                contract.images.keys().cloned().collect::<Vec<_>>().join(", ")
-            )));
+            return Err(Refusal::ImageNotInContract {
+                kind: kind.to_owned(),
+                available: contract.images.keys().cloned().collect(),
+            }
+            .into());
         }
     }
     Ok(contract)
@@ -143,12 +132,11 @@ fn execute(
         request.contract.cluster
     );
     let board = Board::start(ctx.progress, &label);
-    let on_state = |name: &str, state: &str| board.state(name, state);
     let result = runtime.block_on(async {
         let config = aws::sdk_config(&request.contract.region).await;
         tracing::debug!("AWS endpoint: {}", aws::endpoint_of(&config));
         let clients = aws::Clients::from_config(&config);
-        crate::ecs::update::run(&clients, &request, &on_state).await
+        crate::ecs::update::run(&clients, &request, &board).await
     });
     let report = match result {
         Ok(report) => report,
@@ -166,9 +154,8 @@ fn execute(
 fn publish(report: &UpdateReport, sink: &mut SummarySink, json: bool) -> Result<(), Error> {
     sink.write(&report.markdown(SUMMARY_LIMIT))?;
     if json {
-        match serde_json::to_string_pretty(report) {
-            Ok(text) => println!("{text}"),
-            Err(e) => tracing::error!("could not serialise the report: {e}"),
+        if let Err(e) = printer::json(report) {
+            tracing::error!("could not print the JSON result: {e}");
         }
     }
     if let Some(message) = &report.message {

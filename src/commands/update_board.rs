@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
+use crate::ecs::progress::{Event, ProgressSink, Subject};
+use crate::printer;
 use crate::progress::Mode;
 
 pub(crate) struct Board {
@@ -19,8 +21,8 @@ pub(crate) struct Board {
 impl Board {
     pub(crate) fn start(mode: Mode, label: &str) -> Self {
         match mode {
-            Mode::Spinner | Mode::Plain => eprintln!("{label}"),
-            Mode::GithubGroup => eprintln!("::group::{label}"),
+            Mode::Spinner | Mode::Plain => printer::progress(label),
+            Mode::GithubGroup => printer::progress(&format!("::group::{label}")),
         }
         Board {
             mode,
@@ -32,7 +34,7 @@ impl Board {
     /// The latest state of one service (or of the migration).
     pub(crate) fn state(&self, name: &str, state: &str) {
         let Some(multi) = &self.multi else {
-            eprintln!("  {name}: {state}");
+            printer::progress(&format!("  {name}: {state}"));
             return;
         };
         let Ok(mut bars) = self.bars.lock() else { return };
@@ -53,8 +55,14 @@ impl Board {
             bars.values().for_each(ProgressBar::finish);
         }
         if self.mode == Mode::GithubGroup {
-            eprintln!("::endgroup::");
+            printer::progress("::endgroup::");
         }
-        eprintln!("{outcome}");
+        printer::progress(outcome);
+    }
+}
+
+impl ProgressSink for Board {
+    fn event(&self, subject: Subject<'_>, event: Event<'_>) {
+        self.state(&subject.to_string(), &event.to_string());
     }
 }

@@ -1,21 +1,14 @@
 //! What a failed container wrote: the tail of its awslogs stream. Missing
 //! logs never fail a run; the reason they are missing goes in the report.
 
+use crate::outcome::update::{LogLocation, LogTail};
 use aws_sdk_ecs::types::{ContainerDefinition, LogDriver};
-use serde::Serialize;
 
 /// Lines kept per failed container.
-pub const TAIL_LINES: i32 = 50;
-
-/// Where awslogs puts one container's output of one task.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct LogLocation {
-    pub group: String,
-    pub stream: String,
-}
+pub(crate) const TAIL_LINES: i32 = 50;
 
 /// awslogs names the stream `<prefix>/<container>/<task id>`.
-pub fn location(container: &ContainerDefinition, task_id: &str) -> Option<LogLocation> {
+pub(crate) fn location(container: &ContainerDefinition, task_id: &str) -> Option<LogLocation> {
     let config = container.log_configuration()?;
     if config.log_driver() != &LogDriver::Awslogs {
         return None;
@@ -29,16 +22,11 @@ pub fn location(container: &ContainerDefinition, task_id: &str) -> Option<LogLoc
     })
 }
 
-/// The tail of a log stream, or why there is none.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct LogTail {
-    pub location: Option<LogLocation>,
-    pub lines: Vec<String>,
-    /// Set when the lines could not be read.
-    pub unavailable: Option<String>,
-}
-
-pub async fn tail(logs: &aws_sdk_cloudwatchlogs::Client, container: &ContainerDefinition, task_id: &str) -> LogTail {
+pub(crate) async fn tail(
+    logs: &aws_sdk_cloudwatchlogs::Client,
+    container: &ContainerDefinition,
+    task_id: &str,
+) -> LogTail {
     let Some(location) = location(container, task_id) else {
         return LogTail {
             location: None,

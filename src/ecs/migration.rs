@@ -4,58 +4,59 @@
 use std::time::Duration;
 
 use aws_sdk_ecs::types::{
-    AssignPublicIp, AwsVpcConfiguration, ContainerOverride, KeyValuePair, LaunchType, NetworkConfiguration, Task,
+    AssignPublicIp, AwsVpcConfiguration, ContainerOverride, KeyValuePair, LaunchType, NetworkConfiguration,
     TaskOverride,
 };
 use tokio::time::Instant;
 
 use super::pacing::{self, Pacer, Pacing, Wake};
+use super::task::{describe_failure, essential_failure, TaskPhase};
 use super::taskdef::Described;
 use super::{arn_tail, EcsError};
 use crate::aws::Clients;
 use crate::contract::Network;
-use crate::report::update::{MigrationReport, StepResult, TaskFailure};
+use crate::outcome::update::{LogTail, MigrationReport, StepResult, TaskFailure};
 
 /// The environment variable that names the database the task creates when
 /// missing (the app stack's task definitions use the same name).
-pub const DATABASE_VARIABLE: &str = "DATABASE_NAME";
+pub(crate) const DATABASE_VARIABLE: &str = "DATABASE_NAME";
 
 /// What to run.
 #[derive(Debug, Clone)]
-pub struct MigrationTask<'a> {
-    pub cluster: &'a str,
-    pub network: &'a Network,
-    pub revision: &'a Described,
-    pub container: &'a str,
-    pub command: &'a [String],
-    pub database: &'a str,
-    pub started_by: &'a str,
+pub(crate) struct MigrationTask<'a> {
+    pub(crate) cluster: &'a str,
+    pub(crate) network: &'a Network,
+    pub(crate) revision: &'a Described,
+    pub(crate) container: &'a str,
+    pub(crate) command: &'a [String],
+    pub(crate) database: &'a str,
+    pub(crate) started_by: &'a str,
     /// Same token on every attempt of this run's RunTask, so an SDK retry
     /// after a lost response cannot start a second migration.
-    pub client_token: &'a str,
+    pub(crate) client_token: &'a str,
 }
 
 /// How long to wait.
 #[derive(Debug, Clone, Copy)]
-pub struct GateLimits {
-    pub deadline: Instant,
+pub(crate) struct GateLimits {
+    pub(crate) deadline: Instant,
     /// A task that has not reached RUNNING after this long will not.
-    pub start_timeout: Duration,
-    pub pacing: Pacing,
+    pub(crate) start_timeout: Duration,
+    pub(crate) pacing: Pacing,
 }
 
-pub struct MigrationGate<'a> {
+pub(crate) struct MigrationGate<'a> {
     clients: &'a Clients,
 }
 
 impl<'a> MigrationGate<'a> {
-    pub fn new(clients: &'a Clients) -> Self {
+    pub(crate) fn new(clients: &'a Clients) -> Self {
         MigrationGate { clients }
     }
 
     /// Runs the task and waits for it. `Err` only when ECS could not be
     /// asked; a failed migration is a report with `result: Failed`.
-    pub async fn run(&self, task: &MigrationTask<'_>, limits: GateLimits) -> Result<MigrationReport, EcsError> {
+    pub(crate) async fn run(&self, task: &MigrationTask<'_>, limits: GateLimits) -> Result<MigrationReport, EcsError> {
         let started = Instant::now();
         let mut report = MigrationReport {
             family: task.revision.family.clone(),
@@ -122,7 +123,7 @@ impl<'a> MigrationGate<'a> {
         tracing::info!("migration task {task_id} started");
 
         let mut pacer = Pacer::new(limits.pacing);
-        let mut last_status = String::new();
+        let mut last_phase: Option<TaskPhase> = None;
         let mut last_change = Instant::now();
         let mut reached_running = false;
         loop {
@@ -136,20 +137,17 @@ impl<'a> MigrationGate<'a> {
                 .await
                 .map_err(|e| EcsError::DescribeTasks(Box::new(e)))?;
             let current = described.tasks().first();
-            let status = current.and_then(|t| t.last_status()).unwrap_or("MISSING").to_owned();
-            let changed = status != last_status;
+            // ECS answers without the task for a moment after RunTask.
+            let phase = current.and_then(TaskPhase::of);
+            let status = phase.as_ref().map_or("not visible", TaskPhase::as_str).to_owned();
+            let changed = phase != last_phase;
             if changed {
                 tracing::info!("migration task {task_id}: {status}");
-                last_status = status.clone();
+                last_phase = phase.clone();
                 last_change = Instant::now();
             }
-            if matches!(
-                status.as_str(),
-                "RUNNING" | "DEACTIVATING" | "STOPPING" | "DEPROVISIONING" | "STOPPED"
-            ) {
-                reached_running = true;
-            }
-            if let Some(t) = current.filter(|t| t.last_status() == Some("STOPPED")) {
+            reached_running |= phase.as_ref().is_some_and(TaskPhase::reached_running);
+            if let Some(t) = current.filter(|_| phase == Some(TaskPhase::Stopped)) {
                 match essential_failure(t, task.revision) {
                     None => {
                         report.result = StepResult::Succeeded;
@@ -221,19 +219,14 @@ impl<'a> MigrationGate<'a> {
         }
     }
 
-    async fn log_of(
-        &self,
-        revision: &Described,
-        container: Option<&str>,
-        task_id: &str,
-    ) -> Option<crate::ecs::logs::LogTail> {
+    async fn log_of(&self, revision: &Described, container: Option<&str>, task_id: &str) -> Option<LogTail> {
         let definition = revision.container(container?).ok()?;
         Some(super::logs::tail(&self.clients.logs, definition, task_id).await)
     }
 }
 
 /// Fails only without subnets, which the contract check already refuses.
-pub fn network_configuration(network: &Network) -> Result<NetworkConfiguration, EcsError> {
+pub(crate) fn network_configuration(network: &Network) -> Result<NetworkConfiguration, EcsError> {
     Ok(NetworkConfiguration::builder()
         .awsvpc_configuration(
             AwsVpcConfiguration::builder()
@@ -251,41 +244,6 @@ pub fn network_configuration(network: &Network) -> Result<NetworkConfiguration, 
                 })?,
         )
         .build())
-}
-
-/// The first essential container of a STOPPED task that did not exit 0,
-/// or `None` when the task passed.
-pub fn essential_failure(task: &Task, revision: &Described) -> Option<TaskFailure> {
-    let essential = revision.essential_containers();
-    let failure = |container: Option<String>, exit_code: Option<i32>| TaskFailure {
-        task_id: task.task_arn().map(arn_tail).unwrap_or_default().to_owned(),
-        container,
-        exit_code,
-        stop_code: task.stop_code().map(|c| c.as_str().to_owned()),
-        stopped_reason: task.stopped_reason().map(str::to_owned),
-        log: None,
-    };
-    for name in &essential {
-        let container = task.containers().iter().find(|c| c.name() == Some(name.as_str()));
-        match container.and_then(|c| c.exit_code()) {
-            Some(0) => {}
-            // No exit code: the container never ran (image pull, secrets, ENI…).
-            other => return Some(failure(Some(name.clone()), other)),
-        }
-    }
-    None
-}
-
-pub fn describe_failure(f: &TaskFailure) -> String {
-    let mut s = match (&f.container, f.exit_code) {
-        (Some(c), Some(code)) => format!("container {c} exited with {code}"),
-        (Some(c), None) => format!("container {c} did not run"),
-        _ => "the task stopped".to_owned(),
-    };
-    if let Some(reason) = &f.stopped_reason {
-        s.push_str(&format!(" ({reason})"));
-    }
-    s
 }
 
 #[cfg(test)]

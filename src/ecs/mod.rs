@@ -1,17 +1,23 @@
 //! The app update through the ECS API, one job per module:
-//! [`taskdef`] copies task definitions with a new image, [`migration`] runs
-//! the gate, [`rollout`] updates services and watches their deployments,
-//! [`logs`] fetches what failed tasks wrote, [`plan`] renders the dry run,
-//! [`pacing`] decides how long to wait between polls, and [`update`] runs
-//! them in order.
+//! [`taskdef`] copies task definitions with a new image, [`plan_diff`] says
+//! what a copy changes, [`migration`] runs the gate, [`rollout`] updates
+//! services and watches their deployments, [`task`] reads a task's state and
+//! failure, [`logs`] fetches what failed tasks wrote, [`pacing`] decides how
+//! long to wait between polls, [`progress`] names the events a run reports
+//! as it goes, and [`update`] runs them in order.
+//!
+//! The engine returns outcomes (`crate::outcome::update`); it never renders
+//! them: that is `crate::report`'s job.
 
-pub mod logs;
-pub mod migration;
-pub mod pacing;
-pub mod plan;
-pub mod rollout;
-pub mod taskdef;
-pub mod update;
+pub(crate) mod logs;
+pub(crate) mod migration;
+pub(crate) mod pacing;
+pub(crate) mod plan_diff;
+pub(crate) mod progress;
+pub(crate) mod rollout;
+pub(crate) mod task;
+pub(crate) mod taskdef;
+pub(crate) mod update;
 
 use aws_sdk_ecs::error::SdkError;
 use aws_sdk_ecs::operation::describe_services::DescribeServicesError;
@@ -25,9 +31,9 @@ use aws_sdk_ecs::operation::update_service::UpdateServiceError;
 use crate::Exit;
 
 /// ECS accepts at most this many services per DescribeServices call…
-pub const DESCRIBE_SERVICES_BATCH: usize = 10;
+pub(crate) const DESCRIBE_SERVICES_BATCH: usize = 10;
 /// …and this many tasks per DescribeTasks call.
-pub const DESCRIBE_TASKS_BATCH: usize = 100;
+pub(crate) const DESCRIBE_TASKS_BATCH: usize = 100;
 
 /// SDK errors are boxed: they are large, and every `Result` here carries one.
 #[derive(Debug, thiserror::Error)]
@@ -101,7 +107,7 @@ fn describe_foreign(deployments: &[(String, String)]) -> String {
 
 impl EcsError {
     /// Configuration problems (exit 2) versus AWS failing us (exit 1).
-    pub fn exit(&self) -> Exit {
+    pub(crate) fn exit(&self) -> Exit {
         match self {
             EcsError::FamilyNotFound { .. }
             | EcsError::ContainerNotFound { .. }
@@ -114,7 +120,7 @@ impl EcsError {
 }
 
 /// An error and its sources on one line, for report fields.
-pub fn error_chain(err: &dyn std::error::Error) -> String {
+pub(crate) fn error_chain(err: &dyn std::error::Error) -> String {
     let mut text = err.to_string();
     let mut source = err.source();
     while let Some(s) = source {
@@ -127,12 +133,12 @@ pub fn error_chain(err: &dyn std::error::Error) -> String {
 
 /// The last path segment of an ARN: `alpha-gunicorn:7` of a task
 /// definition, the id of a task.
-pub fn arn_tail(arn: &str) -> &str {
+pub(crate) fn arn_tail(arn: &str) -> &str {
     arn.rsplit('/').next().unwrap_or(arn)
 }
 
 /// The revision number of a task definition ARN (`…/alpha-gunicorn:7` → 7).
-pub fn revision_of(arn: &str) -> Option<i32> {
+pub(crate) fn revision_of(arn: &str) -> Option<i32> {
     arn_tail(arn).rsplit_once(':').and_then(|(_, r)| r.parse().ok())
 }
 

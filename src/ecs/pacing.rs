@@ -10,13 +10,13 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Pacing {
-    pub min: Duration,
-    pub max: Duration,
+pub(crate) struct Pacing {
+    pub(crate) min: Duration,
+    pub(crate) max: Duration,
     /// Each quiet poll multiplies the interval by this, up to `max`.
-    pub growth: f64,
+    pub(crate) growth: f64,
     /// ± this share of the interval, at random.
-    pub jitter: f64,
+    pub(crate) jitter: f64,
 }
 
 impl Default for Pacing {
@@ -32,14 +32,14 @@ impl Default for Pacing {
 
 /// The interval as it adapts over one watch.
 #[derive(Debug)]
-pub struct Pacer {
+pub(crate) struct Pacer {
     pacing: Pacing,
     current: Duration,
     rng: fastrand::Rng,
 }
 
 impl Pacer {
-    pub fn new(pacing: Pacing) -> Self {
+    pub(crate) fn new(pacing: Pacing) -> Self {
         Pacer {
             current: pacing.min,
             pacing,
@@ -48,7 +48,7 @@ impl Pacer {
     }
 
     /// The next wait: back to the minimum after a change, else longer.
-    pub fn next(&mut self, changed: bool) -> Duration {
+    pub(crate) fn next(&mut self, changed: bool) -> Duration {
         self.current = if changed {
             self.pacing.min
         } else {
@@ -61,24 +61,18 @@ impl Pacer {
 
 /// Why a wait ended early.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Wake {
+pub(crate) enum Wake {
     Elapsed,
     Interrupted,
 }
 
-/// Sleeps `wait`, but no later than `until`, waking early on Ctrl-C.
-pub async fn sleep(wait: Duration, until: Instant) -> Wake {
-    const SLICE: Duration = Duration::from_millis(100);
+/// Sleeps `wait`, but no later than `until`, waking the moment Ctrl-C
+/// arrives.
+pub(crate) async fn sleep(wait: Duration, until: Instant) -> Wake {
     let end = (Instant::now() + wait).min(until);
-    loop {
-        if crate::interrupt::requested() {
-            return Wake::Interrupted;
-        }
-        let now = Instant::now();
-        if now >= end {
-            return Wake::Elapsed;
-        }
-        tokio::time::sleep((end - now).min(SLICE)).await;
+    tokio::select! {
+        _ = crate::interrupt::wait() => Wake::Interrupted,
+        _ = tokio::time::sleep_until(end) => Wake::Elapsed,
     }
 }
 

@@ -7,37 +7,38 @@
 //! sending them back is impossible rather than merely avoided.
 
 use aws_sdk_ecs::operation::register_task_definition::builders::RegisterTaskDefinitionFluentBuilder;
+use aws_sdk_ecs::operation::register_task_definition::RegisterTaskDefinitionInput;
 use aws_sdk_ecs::types::{ContainerDefinition, Tag, TaskDefinition, TaskDefinitionField};
 
 use super::EcsError;
 
 /// The latest ACTIVE revision of a family, with its tags.
 #[derive(Debug, Clone)]
-pub struct Described {
-    pub family: String,
-    pub arn: String,
-    pub revision: i32,
-    pub definition: TaskDefinition,
-    pub tags: Vec<Tag>,
+pub(crate) struct Described {
+    pub(crate) family: String,
+    pub(crate) arn: String,
+    pub(crate) revision: i32,
+    pub(crate) definition: TaskDefinition,
+    pub(crate) tags: Vec<Tag>,
 }
 
 impl Described {
-    pub fn container(&self, name: &str) -> Result<&ContainerDefinition, EcsError> {
+    pub(crate) fn container(&self, name: &str) -> Result<&ContainerDefinition, EcsError> {
         find_container(&self.definition, &self.family, name)
     }
 
     /// The image the named container runs now.
-    pub fn image_of(&self, container: &str) -> Result<&str, EcsError> {
+    pub(crate) fn image_of(&self, container: &str) -> Result<&str, EcsError> {
         Ok(self.container(container)?.image().unwrap_or_default())
     }
 
     /// Names of the containers whose exit decides a task's fate.
-    pub fn essential_containers(&self) -> Vec<String> {
+    pub(crate) fn essential_containers(&self) -> Vec<String> {
         essential_containers(&self.definition)
     }
 }
 
-pub fn find_container<'a>(
+pub(crate) fn find_container<'a>(
     definition: &'a TaskDefinition,
     family: &str,
     name: &str,
@@ -58,7 +59,7 @@ pub fn find_container<'a>(
         })
 }
 
-pub fn essential_containers(definition: &TaskDefinition) -> Vec<String> {
+pub(crate) fn essential_containers(definition: &TaskDefinition) -> Vec<String> {
     definition
         .container_definitions()
         .iter()
@@ -71,7 +72,7 @@ pub fn essential_containers(definition: &TaskDefinition) -> Vec<String> {
 /// Describes the latest ACTIVE revision of exactly `family`. A bare family
 /// name means "latest ACTIVE" to ECS and never matches by prefix, so
 /// `alpha-web` cannot pick up `alpha-web-ui`.
-pub async fn describe_latest(ecs: &aws_sdk_ecs::Client, family: &str) -> Result<Described, EcsError> {
+pub(crate) async fn describe_latest(ecs: &aws_sdk_ecs::Client, family: &str) -> Result<Described, EcsError> {
     let out = ecs
         .describe_task_definition()
         .task_definition(family)
@@ -112,63 +113,133 @@ pub async fn describe_latest(ecs: &aws_sdk_ecs::Client, family: &str) -> Result<
     })
 }
 
-/// The request that registers `described` again with `container` running
-/// `image`. Every settable field is carried over; empty lists are left out
-/// because ECS treats "absent" and "empty" alike and some SDK validators
-/// reject empty tag lists.
+/// Every field of RegisterTaskDefinition that a copy carries over from the
+/// described revision unchanged — one list, used by the copy, by the dry
+/// run's diff, and by the test that fails when the SDK grows a settable
+/// field this list lacks. `family`, `containerDefinitions` (one image
+/// swapped) and `tags` (from the describe answer, not the definition) are
+/// handled by name.
+///
+/// `list` fields drop empty lists: ECS treats "absent" and "empty" alike
+/// and some SDK validators reject empty lists.
+macro_rules! carried_fields {
+    ($($json:literal: $field:ident, $setter:ident, $kind:ident;)*) => {
+        /// The SDK names of the carried fields.
+        #[cfg(test)]
+        pub(crate) const CARRIED_FIELDS: &[&str] = &[$(stringify!($field)),*];
+
+        // Elastic Inference is retired, but a family that still lists
+        // accelerators must get them back, or the copy would silently differ.
+        #[allow(deprecated)]
+        fn carry(builder: RegisterTaskDefinitionFluentBuilder, td: TaskDefinition) -> RegisterTaskDefinitionFluentBuilder {
+            builder $(.$setter(carried_fields!(@carried $kind, td.$field)))*
+        }
+
+        /// `(field, before, after)` for every carried field that the request
+        /// would change. The copy changes none, so any entry is a finding.
+        #[allow(deprecated)]
+        pub(crate) fn carried_differences(
+            old: &TaskDefinition,
+            new: &RegisterTaskDefinitionInput,
+        ) -> Vec<(&'static str, String, String)> {
+            let mut out = Vec::new();
+            $(
+                let before = carried_fields!(@carried $kind, old.$field.clone());
+                if before != new.$field {
+                    out.push(($json, shown(&before), shown(&new.$field)));
+                }
+            )*
+            out
+        }
+    };
+    (@carried list, $e:expr) => { non_empty($e) };
+    (@carried value, $e:expr) => { $e };
+}
+
+carried_fields! {
+    "taskRoleArn": task_role_arn, set_task_role_arn, value;
+    "executionRoleArn": execution_role_arn, set_execution_role_arn, value;
+    "networkMode": network_mode, set_network_mode, value;
+    "volumes": volumes, set_volumes, list;
+    "placementConstraints": placement_constraints, set_placement_constraints, list;
+    "requiresCompatibilities": requires_compatibilities, set_requires_compatibilities, list;
+    "cpu": cpu, set_cpu, value;
+    "memory": memory, set_memory, value;
+    "pidMode": pid_mode, set_pid_mode, value;
+    "ipcMode": ipc_mode, set_ipc_mode, value;
+    "proxyConfiguration": proxy_configuration, set_proxy_configuration, value;
+    "inferenceAccelerators": inference_accelerators, set_inference_accelerators, list;
+    "ephemeralStorage": ephemeral_storage, set_ephemeral_storage, value;
+    "runtimePlatform": runtime_platform, set_runtime_platform, value;
+    "enableFaultInjection": enable_fault_injection, set_enable_fault_injection, value;
+}
+
 fn non_empty<T>(v: Option<Vec<T>>) -> Option<Vec<T>> {
     v.filter(|v| !v.is_empty())
 }
 
-// Elastic Inference is retired, but a family that still lists accelerators
-// must get them back, or the copy would silently differ.
-#[allow(deprecated)]
-pub fn copy_with_image(
+/// A field value for the dry run's table.
+fn shown<T: std::fmt::Debug>(value: &Option<T>) -> String {
+    value
+        .as_ref()
+        .map_or_else(|| "(not set)".to_owned(), |v| format!("{v:?}"))
+}
+
+/// The request that registers `described` again with `container` running
+/// `image`: every carried field as it is, the containers with one image
+/// swapped, the family's tags.
+pub(crate) fn copy_with_image(
     builder: RegisterTaskDefinitionFluentBuilder,
     described: &Described,
     container: &str,
     image: &str,
 ) -> Result<RegisterTaskDefinitionFluentBuilder, EcsError> {
     described.container(container)?;
-    let td = described.definition.clone();
+    let mut td = described.definition.clone();
     let containers: Vec<ContainerDefinition> = td
         .container_definitions
+        .take()
         .unwrap_or_default()
         .into_iter()
-        .map(|c| {
+        .map(|mut c| {
             if c.name() == Some(container) {
-                let mut c = c;
                 c.image = Some(image.to_owned());
-                c
-            } else {
-                c
             }
+            c
         })
         .collect();
     let tags = Some(described.tags.clone()).filter(|t| !t.is_empty());
-    Ok(builder
+    let builder = builder
         .family(described.family.clone())
         .set_container_definitions(Some(containers))
-        .set_task_role_arn(td.task_role_arn)
-        .set_execution_role_arn(td.execution_role_arn)
-        .set_network_mode(td.network_mode)
-        .set_volumes(non_empty(td.volumes))
-        .set_placement_constraints(non_empty(td.placement_constraints))
-        .set_requires_compatibilities(non_empty(td.requires_compatibilities))
-        .set_cpu(td.cpu)
-        .set_memory(td.memory)
-        .set_tags(tags)
-        .set_pid_mode(td.pid_mode)
-        .set_ipc_mode(td.ipc_mode)
-        .set_proxy_configuration(td.proxy_configuration)
-        .set_inference_accelerators(non_empty(td.inference_accelerators))
-        .set_ephemeral_storage(td.ephemeral_storage)
-        .set_runtime_platform(td.runtime_platform)
-        .set_enable_fault_injection(td.enable_fault_injection))
+        .set_tags(tags);
+    Ok(carry(builder, td))
+}
+
+/// The request a copy would send, without sending it: what the dry run
+/// compares with the revision now.
+pub(crate) fn copy_input(
+    described: &Described,
+    container: &str,
+    image: &str,
+) -> Result<RegisterTaskDefinitionInput, EcsError> {
+    // A builder needs a client, but building the input never calls it.
+    let config = aws_sdk_ecs::Config::builder()
+        .behavior_version(aws_sdk_ecs::config::BehaviorVersion::latest())
+        .build();
+    let client = aws_sdk_ecs::Client::from_conf(config);
+    copy_with_image(client.register_task_definition(), described, container, image)?
+        .as_input()
+        .clone()
+        .build()
+        .map_err(|source| EcsError::Request {
+            what: "a task definition copy",
+            source,
+        })
 }
 
 /// Registers the copy and returns the new revision.
-pub async fn register(
+pub(crate) async fn register(
     ecs: &aws_sdk_ecs::Client,
     described: &Described,
     container: &str,
@@ -217,22 +288,18 @@ mod tests {
         let input = testing::copied_input(&described, "gunicorn", "repo/acme-backend:v2");
         let td = &described.definition;
         assert_eq!(input.family(), Some("alpha-gunicorn"));
-        assert_eq!(input.task_role_arn(), td.task_role_arn());
-        assert_eq!(input.execution_role_arn(), td.execution_role_arn());
-        assert_eq!(input.network_mode(), td.network_mode());
-        assert_eq!(input.volumes(), td.volumes());
-        assert_eq!(input.placement_constraints(), td.placement_constraints());
-        assert_eq!(input.requires_compatibilities(), td.requires_compatibilities());
-        assert_eq!(input.cpu(), td.cpu());
-        assert_eq!(input.memory(), td.memory());
         assert_eq!(input.tags(), described.tags.as_slice());
-        assert_eq!(input.pid_mode(), td.pid_mode());
-        assert_eq!(input.ipc_mode(), td.ipc_mode());
-        assert_eq!(input.proxy_configuration(), td.proxy_configuration());
-        assert_eq!(input.inference_accelerators(), td.inference_accelerators());
-        assert_eq!(input.ephemeral_storage(), td.ephemeral_storage());
-        assert_eq!(input.runtime_platform(), td.runtime_platform());
-        assert_eq!(input.enable_fault_injection(), td.enable_fault_injection());
+        assert_eq!(carried_differences(td, &input), vec![], "every carried field kept");
+        // The fixture sets every carried field, so the check above compares values, not absences.
+        let unset: Vec<_> = carried_differences(&TaskDefinition::builder().build(), &input)
+            .into_iter()
+            .map(|(field, ..)| field)
+            .collect();
+        assert_eq!(
+            unset.len(),
+            CARRIED_FIELDS.len(),
+            "fixture leaves some field unset: {unset:?}"
+        );
         // Containers: identical except the one image.
         let sent = input.container_definitions();
         assert_eq!(sent.len(), td.container_definitions().len());
@@ -310,6 +377,30 @@ mod tests {
             .unwrap();
         assert_eq!(new.revision, 8);
         assert_eq!(new.image_of("gunicorn").unwrap(), "repo/acme-backend:v2");
+    }
+
+    /// The regression this list exists for: a settable field missing from
+    /// the copy is silently dropped from every new revision.
+    #[test]
+    fn every_settable_field_of_the_sdk_is_carried_or_handled_by_name() {
+        let empty = RegisterTaskDefinitionInput::builder().build().unwrap();
+        let debug = format!("{empty:?}");
+        let inner = debug
+            .split_once('{')
+            .and_then(|(_, rest)| rest.rsplit_once('}'))
+            .map(|(fields, _)| fields)
+            .unwrap();
+        let settable: Vec<&str> = inner
+            .split(',')
+            .filter_map(|f| f.split_once(':').map(|(name, _)| name.trim()))
+            .collect();
+        assert!(settable.len() > 10, "parsed {settable:?} from {debug}");
+        let handled = ["family", "container_definitions", "tags"];
+        let missing: Vec<&&str> = settable
+            .iter()
+            .filter(|f| !CARRIED_FIELDS.contains(f) && !handled.contains(f))
+            .collect();
+        assert!(missing.is_empty(), "settable fields the copy would drop: {missing:?}");
     }
 
     #[test]

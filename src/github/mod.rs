@@ -33,9 +33,8 @@ impl Actions {
     /// go to stderr, which the runner reads for commands as it does stdout,
     /// so that stdout stays the place for results.
     pub fn annotate(&self, changes: &ChangeSet) {
-        let mut err = std::io::stderr().lock();
         for line in annotations(changes) {
-            let _ = writeln!(err, "{line}");
+            crate::printer::progress(&line);
         }
     }
 

@@ -59,6 +59,20 @@ impl ChangeKind {
         }
     }
 
+    /// How a result reads: "2 created".
+    pub fn past_tense(&self) -> &str {
+        match self {
+            ChangeKind::Create => "created",
+            ChangeKind::Update => "updated",
+            ChangeKind::Replace => "replaced",
+            ChangeKind::Delete => "deleted",
+            ChangeKind::Import => "imported",
+            ChangeKind::Read => "read",
+            ChangeKind::Refresh => "refreshed",
+            ChangeKind::Other(op) => op,
+        }
+    }
+
     /// The sign Pulumi's own display uses, so the table reads familiar.
     pub fn symbol(&self) -> &'static str {
         match self {
@@ -88,8 +102,7 @@ pub struct OpCount {
 #[derive(Debug, Clone, Serialize)]
 pub struct PropertyChange {
     pub path: String,
-    /// `add`, `update` or `delete`.
-    pub kind: String,
+    pub kind: DiffKind,
     pub forces_replacement: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub before: Option<String>,
@@ -108,18 +121,29 @@ pub struct ResourceChange {
     pub replace_reasons: Vec<String>,
 }
 
+/// What happens to one property of a resource, or to one stack output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum OutputChangeKind {
+pub enum DiffKind {
     Add,
     Update,
     Delete,
 }
 
+impl DiffKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            DiffKind::Add => "add",
+            DiffKind::Update => "update",
+            DiffKind::Delete => "delete",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct OutputChange {
     pub name: String,
-    pub kind: OutputChangeKind,
+    pub kind: DiffKind,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub before: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -274,10 +298,12 @@ fn property_changes(step: &PreviewStep) -> Vec<PropertyChange> {
                 };
                 PropertyChange {
                     path: path.clone(),
-                    kind: d.base_kind().to_owned(),
+                    kind: d.base_kind(),
                     forces_replacement: d.forces_replacement(),
-                    before: (d.base_kind() != "add").then(|| value_at(before_root, path)).flatten(),
-                    after: (d.base_kind() != "delete")
+                    before: (d.base_kind() != DiffKind::Add)
+                        .then(|| value_at(before_root, path))
+                        .flatten(),
+                    after: (d.base_kind() != DiffKind::Delete)
                         .then(|| value_at(new_inputs, path))
                         .flatten(),
                 }
@@ -289,7 +315,7 @@ fn property_changes(step: &PreviewStep) -> Vec<PropertyChange> {
             .iter()
             .map(|key| PropertyChange {
                 path: key.clone(),
-                kind: "update".to_owned(),
+                kind: DiffKind::Update,
                 forces_replacement: step.replace_reasons.contains(key),
                 before: value_at(old_inputs, key),
                 after: value_at(new_inputs, key),
@@ -339,13 +365,13 @@ fn output_changes(
         match old.get(name) {
             None => changes.push(OutputChange {
                 name: name.clone(),
-                kind: OutputChangeKind::Add,
+                kind: DiffKind::Add,
                 before: None,
                 after: Some(render(after, VALUE_CHARS)),
             }),
             Some(before) if before != after => changes.push(OutputChange {
                 name: name.clone(),
-                kind: OutputChangeKind::Update,
+                kind: DiffKind::Update,
                 before: Some(render(before, VALUE_CHARS)),
                 after: Some(render(after, VALUE_CHARS)),
             }),
@@ -357,7 +383,7 @@ fn output_changes(
             if !new.contains_key(name) {
                 changes.push(OutputChange {
                     name: name.clone(),
-                    kind: OutputChangeKind::Delete,
+                    kind: DiffKind::Delete,
                     before: Some(render(before, VALUE_CHARS)),
                     after: None,
                 });

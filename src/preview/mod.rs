@@ -8,10 +8,10 @@ pub mod synthetic;
 pub mod value;
 
 pub use changes::{
-    is_tooling_notice, ChangeKind, ChangeSet, DiagnosticLine, OpCount, OutputChange, OutputChangeKind, PropertyChange,
+    is_tooling_notice, ChangeKind, ChangeSet, DiagnosticLine, DiffKind, OpCount, OutputChange, PropertyChange,
     ResourceChange,
 };
-pub use model::{DiagnosticSeverity, PreviewDigest, PreviewStep, PropertyDiff, ResourceState};
+pub use model::{DiagnosticSeverity, PreviewDigest, PreviewStep, PropertyDiff, ResourceState, UrnParts};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PreviewError {

@@ -103,9 +103,15 @@ impl PropertyDiff {
         self.kind.ends_with("-replace")
     }
 
-    /// `add`, `update` or `delete`, without the replacement marker.
-    pub fn base_kind(&self) -> &str {
-        self.kind.strip_suffix("-replace").unwrap_or(&self.kind)
+    /// What happens to the property, without the replacement marker. A
+    /// kind this version does not know reads as an update: something changes.
+    pub fn base_kind(&self) -> super::changes::DiffKind {
+        use super::changes::DiffKind;
+        match self.kind.strip_suffix("-replace").unwrap_or(&self.kind) {
+            "add" => DiffKind::Add,
+            "delete" => DiffKind::Delete,
+            _ => DiffKind::Update,
+        }
     }
 }
 
@@ -168,9 +174,12 @@ impl PreviewDigest {
     }
 }
 
-/// The parts of a URN a report needs: `urn:pulumi:<stack>::<project>::<type>::<name>`.
+/// The parts of a URN: `urn:pulumi:<stack>::<project>::<type>::<name>`.
+/// The one place URNs are taken apart.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UrnParts<'a> {
+    pub stack: &'a str,
+    pub project: &'a str,
     pub qualified_type: &'a str,
     pub name: &'a str,
 }
@@ -179,11 +188,12 @@ impl<'a> UrnParts<'a> {
     pub fn parse(urn: &'a str) -> Option<Self> {
         let rest = urn.strip_prefix("urn:pulumi:")?;
         let mut parts = rest.splitn(4, "::");
-        let _stack = parts.next()?;
-        let _project = parts.next()?;
-        let qualified_type = parts.next()?;
-        let name = parts.next()?;
-        Some(UrnParts { qualified_type, name })
+        Some(UrnParts {
+            stack: parts.next()?,
+            project: parts.next()?,
+            qualified_type: parts.next()?,
+            name: parts.next()?,
+        })
     }
 
     /// The resource's own type: the last `$`-separated segment.

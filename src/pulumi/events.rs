@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::preview::ChangeKind;
+
 #[derive(Debug, thiserror::Error)]
 pub enum EventLogError {
     #[error("could not read Pulumi's event log {}", .path.display())]
@@ -19,7 +21,28 @@ pub enum EventLogError {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ApplySummary {
     pub duration_secs: Option<f64>,
-    pub counts: BTreeMap<String, i64>,
+    /// Resources changed, by what happened to them.
+    pub counts: BTreeMap<ChangeKind, i64>,
+    /// Resources left as they were (Pulumi's `same`).
+    pub unchanged: i64,
+}
+
+impl ApplySummary {
+    /// Pulumi counts by operation name; names that mean the same change
+    /// (`create-replacement`, `replace`) add up.
+    fn from_operations(duration_secs: Option<f64>, operations: BTreeMap<String, i64>) -> Self {
+        let mut summary = ApplySummary {
+            duration_secs,
+            ..ApplySummary::default()
+        };
+        for (op, n) in operations {
+            match ChangeKind::from_op(&op) {
+                Some(kind) => *summary.counts.entry(kind).or_default() += n,
+                None => summary.unchanged += n,
+            }
+        }
+        summary
+    }
 }
 
 #[derive(Deserialize)]
@@ -119,10 +142,7 @@ pub fn read_summary(path: &Path) -> Result<Option<ApplySummary>, EventLogError> 
         .into_iter()
         .filter_map(|e| e.summary_event)
         .next_back()
-        .map(|s| ApplySummary {
-            duration_secs: s.duration_seconds,
-            counts: s.resource_changes,
-        }))
+        .map(|s| ApplySummary::from_operations(s.duration_seconds, s.resource_changes)))
 }
 
 #[cfg(test)]
@@ -140,7 +160,8 @@ mod tests {
         .unwrap();
         let s = read_summary(&path).unwrap().unwrap();
         assert_eq!(s.duration_secs, Some(3.0));
-        assert_eq!(s.counts.get("create"), Some(&2));
+        assert_eq!(s.counts.get(&ChangeKind::Create), Some(&2));
+        assert_eq!(s.unchanged, 1);
         assert_eq!(read_summary(&dir.path().join("missing")).unwrap(), None);
     }
 

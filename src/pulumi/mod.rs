@@ -10,10 +10,11 @@ use std::path::{Path, PathBuf};
 
 use crate::backend::Backend;
 use crate::names::EnvName;
+use crate::outcome::infra::Action;
 use crate::preview::{self, PreviewDigest, PreviewError};
 use crate::process::{Finished, Invocation, ProcessError, Program, Stream};
 
-pub use events::{ApplySummary, EventLogError};
+pub use events::EventLogError;
 pub use lock::LockHolder;
 
 #[derive(Debug, thiserror::Error)]
@@ -138,14 +139,13 @@ impl Stack {
     /// its digest still says what went wrong. A lock is.
     pub fn preview(
         &self,
-        destroy: bool,
+        action: Action,
         event_log: &Path,
         on_line: &mut dyn FnMut(Stream, &str),
     ) -> Result<PreviewRun, PulumiError> {
-        let cmd = if destroy {
-            self.stack_command(["destroy", "--preview-only", "--json"])
-        } else {
-            self.stack_command(["preview", "--json"])
+        let cmd = match action {
+            Action::Destroy => self.stack_command(["destroy", "--preview-only", "--json"]),
+            Action::Preview | Action::Up | Action::Summarize => self.stack_command(["preview", "--json"]),
         };
         let finished = fail_if_locked(cmd.arg("--event-log").arg(event_log).run(on_line)?)?;
         let digest = preview::parse(&finished.stdout);
@@ -167,11 +167,14 @@ impl Stack {
     /// Pulumi's engine events to `event_log` for the result section.
     pub fn apply(
         &self,
-        destroy: bool,
+        action: Action,
         event_log: &Path,
         on_line: &mut dyn FnMut(Stream, &str),
     ) -> Result<Finished, PulumiError> {
-        let verb = if destroy { "destroy" } else { "up" };
+        let verb = match action {
+            Action::Destroy => "destroy",
+            Action::Preview | Action::Up | Action::Summarize => "up",
+        };
         // The preview already ran (and was shown); a second one inside `up`
         // would only double the wait.
         let finished = self

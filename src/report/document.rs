@@ -26,12 +26,41 @@ pub struct Row {
     pub group: String,
 }
 
-#[derive(Debug, Default)]
+/// Where a reader finds what a cut summary left out: each kind of report
+/// names its own source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Whole {
+    /// An infrastructure preview: the digest Pulumi printed.
+    Preview,
+    /// An app update: the run's `--json` result.
+    Update,
+}
+
+impl Whole {
+    fn where_it_is(self) -> &'static str {
+        match self {
+            Whole::Preview => {
+                "Every change is in the JSON that `pulumi preview --json` printed, and in `stackpilot summarize <file> --json`."
+            }
+            Whole::Update => "Every value is in the run's `--json` result (`stackpilot update ... --json`).",
+        }
+    }
+}
+
+#[derive(Debug)]
 pub struct Document {
     blocks: Vec<Block>,
+    whole: Whole,
 }
 
 impl Document {
+    pub fn new(whole: Whole) -> Self {
+        Document {
+            blocks: Vec::new(),
+            whole,
+        }
+    }
+
     pub fn essential(&mut self, text: impl Into<String>) {
         self.blocks.push(Block::Essential(text.into()));
     }
@@ -147,7 +176,8 @@ impl Document {
             }
         }
         out.push_str(&format!(
-            "\n> [!NOTE]\n> This summary was cut to stay under {limit} bytes: {rows_dropped} table rows and {details_dropped} detail sections were left out. The full preview is in the JSON that `pulumi preview --json` printed; `stackpilot summarize <file> --summary <out.md>` renders it whole.\n"
+            "\n> [!NOTE]\n> This summary was cut to stay under {limit} bytes: {rows_dropped} table rows and {details_dropped} detail sections were left out. {}\n",
+            self.whole.where_it_is()
         ));
         // Essentials alone can exceed the limit only in absurd cases; even
         // then the output must respect it.
@@ -169,7 +199,7 @@ mod tests {
 
     #[test]
     fn small_documents_render_whole() {
-        let mut doc = Document::default();
+        let mut doc = Document::new(Whole::Preview);
         doc.essential("# h\n");
         doc.table("|a|\n|-|\n", vec![row("|1|\n", 0)]);
         doc.detail("d\n");
@@ -178,7 +208,7 @@ mod tests {
 
     #[test]
     fn over_the_limit_details_go_before_rows_and_the_note_says_so() {
-        let mut doc = Document::default();
+        let mut doc = Document::new(Whole::Preview);
         doc.essential("# heading\n");
         doc.table("|x|\n", (0..100).map(|i| row(&format!("|{i:04}|\n"), 0)).collect());
         for _ in 0..10 {
@@ -192,7 +222,7 @@ mod tests {
 
     #[test]
     fn rows_are_cut_when_even_the_table_does_not_fit() {
-        let mut doc = Document::default();
+        let mut doc = Document::new(Whole::Preview);
         doc.essential("# heading\n");
         // Odd rows matter more; they survive, in table order.
         doc.table(

@@ -74,29 +74,20 @@ pub fn code_block(text: &str) -> String {
     out
 }
 
-/// Removes ANSI colour and cursor sequences and other control characters
-/// except newlines and tabs.
+/// Removes terminal escape sequences (colour, cursor movement, OSC
+/// hyperlinks and titles — parsed by `strip-ansi-escapes`), other control
+/// characters except newlines and tabs, and the bidirectional overrides that
+/// make text read differently from what it is.
 pub fn strip_terminal_escapes(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '\u{1b}' {
-            if chars.peek() == Some(&'[') {
-                chars.next();
-                // CSI: parameters, then one final byte in @..~
-                for n in chars.by_ref() {
-                    if ('@'..='~').contains(&n) {
-                        break;
-                    }
-                }
-            } else {
-                chars.next();
-            }
-        } else if c == '\n' || c == '\t' || !c.is_control() {
-            out.push(c);
-        }
-    }
-    out
+    strip_ansi_escapes::strip_str(text)
+        .chars()
+        .filter(|&c| c == '\n' || c == '\t' || !(c.is_control() || is_bidi_control(c)))
+        .collect()
+}
+
+/// Unicode's explicit direction controls (embeddings, overrides, isolates).
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 /// The longest prefix of `text` no longer than `max_bytes` that ends on a
@@ -144,6 +135,24 @@ mod tests {
     #[test]
     fn terminal_escapes_are_removed() {
         assert_eq!(strip_terminal_escapes("\u{1b}[31mred\u{1b}[0m\u{7}"), "red");
+    }
+
+    /// The hand-written stripper knew CSI only: an OSC 8 hyperlink leaked
+    /// its target into the summary.
+    #[test]
+    fn an_osc_hyperlink_leaves_only_its_text() {
+        let link = "\u{1b}]8;;https://example.com\u{1b}\\link\u{1b}]8;;\u{1b}\\ done";
+        assert_eq!(strip_terminal_escapes(link), "link done");
+        let bell_terminated = "\u{1b}]0;window title\u{7}text";
+        assert_eq!(strip_terminal_escapes(bell_terminated), "text");
+    }
+
+    #[test]
+    fn bidi_overrides_and_nul_are_dropped() {
+        assert_eq!(
+            strip_terminal_escapes("safe\u{202e}txt.exe\u{0}\u{2066}x"),
+            "safetxt.exex"
+        );
     }
 
     #[test]

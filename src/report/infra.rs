@@ -1,27 +1,15 @@
-//! The report of an infrastructure run: preview, up or destroy of one stack.
+//! The Markdown of an infrastructure run — preview, up or destroy of one
+//! stack — rendered from the values in [`crate::outcome::infra`].
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use serde::Serialize;
-
-use super::document::{Document, Row};
+use super::document::{Document, Row, Whole};
 use super::escape::{code_block, html, inline};
-use crate::preview::{
-    ChangeKind, ChangeSet, DiagnosticLine, DiagnosticSeverity, OutputChangeKind, PreviewDigest, ResourceChange,
-};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Action {
-    Preview,
-    Up,
-    Destroy,
-    Summarize,
-}
+pub use crate::outcome::infra::{Action, AppliedChanges, Failure, InfraReport, Outcome};
+use crate::preview::{ChangeKind, ChangeSet, DiagnosticLine, DiagnosticSeverity, ResourceChange};
 
 impl Action {
-    fn title(self) -> &'static str {
+    pub(crate) fn title(self) -> &'static str {
         match self {
             Action::Preview | Action::Summarize => "Preview",
             Action::Up => "Update",
@@ -30,19 +18,8 @@ impl Action {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Outcome {
-    Succeeded,
-    /// `up --dry-run`: previewed, nothing applied.
-    Previewed,
-    Failed,
-    Locked,
-    Interrupted,
-}
-
 impl Outcome {
-    fn icon(self) -> &'static str {
+    pub(crate) fn icon(self) -> &'static str {
         match self {
             Outcome::Succeeded | Outcome::Previewed => "✅",
             Outcome::Failed => "❌",
@@ -51,7 +28,7 @@ impl Outcome {
         }
     }
 
-    fn words(self) -> &'static str {
+    pub(crate) fn words(self) -> &'static str {
         match self {
             Outcome::Succeeded => "succeeded",
             Outcome::Previewed => "previewed, nothing applied (dry run)",
@@ -62,67 +39,10 @@ impl Outcome {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct Failure {
-    pub message: String,
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub stderr_tail: String,
-}
-
-/// What `pulumi up` or `pulumi destroy` actually did.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct AppliedChanges {
-    pub duration_secs: f64,
-    /// Operation name (`create`, `update`, `same`…) to count, as Pulumi reports.
-    pub counts: BTreeMap<String, i64>,
-    /// Stack outputs after the run, secrets as `[secret]`.
-    pub outputs: BTreeMap<String, String>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct InfraReport {
-    /// `base`, `app`, or the project name of a saved preview.
-    pub layer: String,
-    pub env: String,
-    pub action: Action,
-    pub outcome: Outcome,
-    /// `None` when Pulumi failed before it could say what would change.
-    pub changes: Option<ChangeSet>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub failure: Option<Failure>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub applied: Option<AppliedChanges>,
-}
-
 impl InfraReport {
-    /// The report for a digest saved earlier. It does not say which layer or
-    /// env it was for; its URNs do (`urn:pulumi:<stack>::<project>::…`).
-    pub fn from_saved_preview(digest: &PreviewDigest) -> Self {
-        let (env, project) = digest
-            .steps
-            .iter()
-            .find_map(|s| {
-                let rest = s.urn.strip_prefix("urn:pulumi:")?;
-                let mut parts = rest.splitn(3, "::");
-                Some((parts.next()?.to_owned(), parts.next()?.to_owned()))
-            })
-            .unwrap_or_else(|| ("unknown".to_owned(), "unknown".to_owned()));
-        let changes = ChangeSet::from_digest(digest);
-        let failed = changes.program_failed();
-        InfraReport {
-            layer: project,
-            env,
-            action: Action::Summarize,
-            outcome: if failed { Outcome::Failed } else { Outcome::Succeeded },
-            changes: Some(changes),
-            failure: None,
-            applied: None,
-        }
-    }
-
     /// The preview part of the report (everything but the applied result).
     pub fn preview_markdown(&self, limit: usize) -> String {
-        let mut doc = Document::default();
+        let mut doc = Document::new(Whole::Preview);
         self.heading(&mut doc);
         if let Some(failure) = &self.failure {
             failure_section(&mut doc, failure);
@@ -153,8 +73,8 @@ impl InfraReport {
         let counts: Vec<String> = applied
             .counts
             .iter()
-            .filter(|(op, n)| op.as_str() != "same" && **n > 0)
-            .map(|(op, n)| format!("{n} {}", past_tense(op)))
+            .filter(|(_, n)| **n > 0)
+            .map(|(op, n)| format!("{n} {}", inline(op.past_tense())))
             .collect();
         if counts.is_empty() {
             out.push_str("Nothing changed.\n\n");
@@ -202,29 +122,22 @@ impl InfraReport {
     }
 }
 
-fn past_tense(op: &str) -> String {
-    match op {
-        "create" => "created".into(),
-        "update" => "updated".into(),
-        "delete" => "deleted".into(),
-        "replace" => "replaced".into(),
-        "import" => "imported".into(),
-        "read" => "read".into(),
-        "refresh" => "refreshed".into(),
-        other => inline(other),
-    }
+fn failure_section(doc: &mut Document, failure: &Failure) {
+    doc.essential(failure_markdown(failure, "### ❌ What went wrong"));
 }
 
-fn failure_section(doc: &mut Document, failure: &Failure) {
-    let mut s = String::from("### ❌ What went wrong\n\n");
+/// What went wrong, under `heading`: the message, and the tail of Pulumi's
+/// stderr when there is one. The one renderer of a failure.
+pub(crate) fn failure_markdown(failure: &Failure, heading: &str) -> String {
+    let mut s = format!("{heading}\n\n");
     s.push_str(&code_block(&failure.message));
-    s.push('\n');
     if !failure.stderr_tail.trim().is_empty() {
-        s.push_str("<details open><summary>The last lines Pulumi wrote to stderr</summary>\n\n");
+        s.push_str("\n<details open><summary>The last lines Pulumi wrote to stderr</summary>\n\n");
         s.push_str(&code_block(&failure.stderr_tail));
-        s.push_str("\n</details>\n\n");
+        s.push_str("\n</details>\n");
     }
-    doc.essential(s);
+    s.push('\n');
+    s
 }
 
 fn changes_sections(doc: &mut Document, changes: &ChangeSet) {
@@ -358,9 +271,9 @@ fn resource_details(r: &ResourceChange) -> String {
         s.push_str("| Property | Change | Before | After |\n| --- | --- | --- | --- |\n");
         for p in &r.properties {
             let kind = if p.forces_replacement {
-                format!("{}, forces replacement", inline(&p.kind))
+                format!("{}, forces replacement", p.kind.label())
             } else {
-                inline(&p.kind)
+                p.kind.label().to_owned()
             };
             let _ = writeln!(
                 s,
@@ -383,11 +296,7 @@ fn output_section(doc: &mut Document, changes: &ChangeSet) {
     }
     let mut s = String::from("### Stack outputs\n\n| Output | Change | Before | After |\n| --- | --- | --- | --- |\n");
     for o in &changes.outputs {
-        let kind = match o.kind {
-            OutputChangeKind::Add => "add",
-            OutputChangeKind::Update => "update",
-            OutputChangeKind::Delete => "delete",
-        };
+        let kind = o.kind.label();
         let _ = writeln!(
             s,
             "| {} | {} | {} | {} |",

@@ -2,10 +2,12 @@
 //! serialised as JSON for machines, from the same values.
 
 mod document;
-pub mod escape;
-mod infra;
-pub mod sink;
-pub mod update;
+pub(crate) mod escape;
+pub(crate) mod infra;
+pub(crate) mod sink;
+pub(crate) mod update;
 
-pub use document::{Document, Row, SUMMARY_LIMIT};
-pub use infra::{Action, AppliedChanges, Failure, InfraReport, Outcome};
+pub use document::SUMMARY_LIMIT;
+pub(crate) use document::{Document, Row, Whole};
+pub use infra::InfraReport;
+pub(crate) use infra::{Action, AppliedChanges, Failure, Outcome};

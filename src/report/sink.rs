@@ -34,7 +34,9 @@ pub struct SummarySink {
 }
 
 impl SummarySink {
-    /// Picks the target by the rules in DESIGN.md.
+    /// Picks the target: `--summary <file>`, else `$GITHUB_STEP_SUMMARY`
+    /// (appended), else stdout after the run — or nowhere when `--json`
+    /// owns stdout.
     pub fn resolve(explicit: Option<PathBuf>, step_summary: Option<PathBuf>, json_on_stdout: bool) -> Self {
         let target = match (explicit, step_summary) {
             (Some(path), _) => Target::File(path),
@@ -49,6 +51,7 @@ impl SummarySink {
         }
     }
 
+    #[cfg(test)]
     pub fn target(&self) -> &Target {
         &self.target
     }
@@ -74,9 +77,11 @@ impl SummarySink {
 
     /// Prints what was held for stdout.
     pub fn finish(self) {
-        if !self.held_for_stdout.is_empty() {
-            print!("{}", self.held_for_stdout);
-            let _ = std::io::stdout().flush();
+        if self.held_for_stdout.is_empty() {
+            return;
+        }
+        if let Err(e) = crate::printer::result(&self.held_for_stdout) {
+            tracing::error!("could not print the summary on stdout: {e}");
         }
     }
 }

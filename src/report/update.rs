@@ -1,29 +1,13 @@
-//! The report of an app update: what was registered, how the migration went,
-//! how each service rolled, what was rolled back. `--json` serialises these
-//! values; [`UpdateReport::markdown`] renders the same values for people.
-
-use serde::Serialize;
+//! The Markdown of an app update: what was registered, how the migration
+//! went, how each service rolled, what was rolled back — rendered from the
+//! values in [`crate::outcome::update`], which `--json` prints as they are.
 
 use super::escape::{code_block, html, inline};
-use super::{Document, Row};
-use crate::ecs::logs::LogTail;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum UpdateOutcome {
-    Succeeded,
-    /// Every target already runs the requested images.
-    NothingToDo,
-    /// `--dry-run`: the plan, nothing written.
-    Planned,
-    Failed,
-    RolledBack,
-    TimedOut,
-    Interrupted,
-}
+use super::{Document, Row, Whole};
+use crate::outcome::update::{MigrationReport, StepResult, TaskFailure, UpdateOutcome, UpdateReport};
 
 impl UpdateOutcome {
-    fn headline(self) -> &'static str {
+    pub(crate) fn headline(self) -> &'static str {
         match self {
             UpdateOutcome::Succeeded => "✅ updated",
             UpdateOutcome::NothingToDo => "✅ already up to date",
@@ -36,25 +20,8 @@ impl UpdateOutcome {
     }
 }
 
-/// How one step ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum StepResult {
-    /// Already on the requested image: nothing to do.
-    Unchanged,
-    /// Dry run: this would happen.
-    Planned,
-    /// Not started because an earlier step failed.
-    Skipped,
-    InProgress,
-    Succeeded,
-    Failed,
-    TimedOut,
-    Interrupted,
-}
-
 impl StepResult {
-    fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             StepResult::Unchanged => "unchanged",
             StepResult::Planned => "would roll",
@@ -68,133 +35,10 @@ impl StepResult {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct FieldChange {
-    pub field: String,
-    pub old: String,
-    pub new: String,
-}
-
-/// One environment variable as the report may show it (masked unless its
-/// name is on the allow-list).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct EnvVar {
-    pub name: String,
-    pub value: String,
-    pub masked: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SecretRef {
-    pub name: String,
-    pub value_from: String,
-}
-
-/// A task family: its revision before, and the one the run uses.
-#[derive(Debug, Clone, Serialize)]
-pub struct RevisionPlan {
-    pub family: String,
-    pub container: String,
-    pub old_revision: i32,
-    pub old_image: String,
-    pub new_image: String,
-    /// The revision the services roll to (the old one when it already had the image).
-    pub new_revision: Option<i32>,
-    /// Whether this run registered (or, dry, would register) a revision.
-    pub registers: bool,
-    pub changes: Vec<FieldChange>,
-    pub environment: Vec<EnvVar>,
-    pub secrets: Vec<SecretRef>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct TaskFailure {
-    pub task_id: String,
-    pub container: Option<String>,
-    pub exit_code: Option<i32>,
-    pub stop_code: Option<String>,
-    pub stopped_reason: Option<String>,
-    pub log: Option<LogTail>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct MigrationReport {
-    pub family: String,
-    pub revision: Option<i32>,
-    pub command: Vec<String>,
-    pub database: String,
-    pub task_id: Option<String>,
-    pub result: StepResult,
-    pub reason: Option<String>,
-    pub failure: Option<TaskFailure>,
-    /// The end of the task's log when it passed: what the migration did.
-    /// (A failed task's log is in [`TaskFailure::log`].)
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub log: Option<LogTail>,
-    pub duration_secs: f64,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct RollbackReport {
-    pub to_revision: Option<i32>,
-    pub deployment_id: Option<String>,
-    pub result: StepResult,
-    pub reason: Option<String>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct ServiceReport {
-    pub name: String,
-    pub service: String,
-    pub old_revision: Option<i32>,
-    pub new_revision: Option<i32>,
-    pub old_image: Option<String>,
-    pub new_image: Option<String>,
-    pub desired: i32,
-    pub running: i32,
-    pub result: StepResult,
-    pub reason: Option<String>,
-    pub deployment_id: Option<String>,
-    pub duration_secs: f64,
-    pub failed_tasks: Vec<TaskFailure>,
-    pub rollback: Option<RollbackReport>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct UpdateReport {
-    pub env: String,
-    pub cluster: String,
-    pub dry_run: bool,
-    pub outcome: UpdateOutcome,
-    /// Image kind → tag asked for.
-    pub tags: std::collections::BTreeMap<String, String>,
-    pub revisions: Vec<RevisionPlan>,
-    pub migration: Option<MigrationReport>,
-    pub services: Vec<ServiceReport>,
-    pub message: Option<String>,
-    pub duration_secs: f64,
-}
-
 impl UpdateReport {
-    pub fn new(env: &str, cluster: &str, dry_run: bool) -> Self {
-        UpdateReport {
-            env: env.to_owned(),
-            cluster: cluster.to_owned(),
-            dry_run,
-            outcome: UpdateOutcome::Succeeded,
-            tags: Default::default(),
-            revisions: Vec::new(),
-            migration: None,
-            services: Vec::new(),
-            message: None,
-            duration_secs: 0.0,
-        }
-    }
-
     /// The Markdown summary, at most `limit` bytes.
     pub fn markdown(&self, limit: usize) -> String {
-        let mut doc = Document::default();
+        let mut doc = Document::new(Whole::Update);
         let tags: Vec<String> = self
             .tags
             .iter()
@@ -434,7 +278,7 @@ fn task_failure_details(what: &str, f: &TaskFailure) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ecs::logs::{LogLocation, LogTail};
+    use crate::outcome::update::{LogLocation, LogTail, RollbackReport, ServiceReport};
 
     fn rolled_back() -> UpdateReport {
         let mut report = UpdateReport::new("alpha", "alpha-cluster", false);

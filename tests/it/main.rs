@@ -6,6 +6,7 @@ mod support;
 mod deploy;
 mod infra;
 mod interrupt;
+mod layering;
 mod lock;
 mod pr_comment;
 mod sandbox_sdk;

@@ -2,13 +2,14 @@
 //! register the new revisions, pass the migration gate, roll every service
 //! at once, and roll all of them back together when one fails.
 //!
-//! [`run`] only sequences the steps and decides the outcome; each step is
-//! its own module: `read`, `planned`, `register`, `gate`, `roll`,
-//! `rollback`.
+//! An [`UpdateRun`] holds what every step needs (clients, request,
+//! deadline, progress sink); the steps are its methods, one module each:
+//! `plan` (read and plan), `register`, `gate`, `roll`, `rollback`. Each
+//! service carries its own state through the run in a
+//! [`plan::ServiceRun`], and the outcome is assembled from those at the end.
 
 mod gate;
-mod planned;
-mod read;
+mod plan;
 mod register;
 mod roll;
 mod rollback;
@@ -21,179 +22,206 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::pacing::Pacing;
-use super::rollout::WatchEnd;
+use super::progress::ProgressSink;
 use super::EcsError;
 use crate::aws::Clients;
 use crate::contract::{Contract, ImageTag};
-use crate::report::update::{StepResult, UpdateOutcome, UpdateReport};
+use crate::outcome::update::{MigrationReport, UpdateOutcome, UpdateReport};
+use plan::Plan;
 
 #[derive(Debug, Clone)]
-pub struct UpdateOptions {
-    pub dry_run: bool,
-    pub rollback: bool,
-    pub force: bool,
-    pub timeout: Duration,
-    pub no_progress: Duration,
-    pub failed_tasks_threshold: i32,
-    pub pacing: Pacing,
+pub(crate) struct UpdateOptions {
+    pub(crate) dry_run: bool,
+    pub(crate) rollback: bool,
+    pub(crate) force: bool,
+    pub(crate) timeout: Duration,
+    pub(crate) no_progress: Duration,
+    pub(crate) failed_tasks_threshold: i32,
+    pub(crate) pacing: Pacing,
 }
 
 #[derive(Debug, Clone)]
-pub struct UpdateRequest {
-    pub env: String,
-    pub contract: Contract,
+pub(crate) struct UpdateRequest {
+    pub(crate) env: String,
+    pub(crate) contract: Contract,
     /// Image kind (`backend`, `frontend`) → the tag to roll out.
-    pub tags: BTreeMap<String, ImageTag>,
-    pub options: UpdateOptions,
+    pub(crate) tags: BTreeMap<String, ImageTag>,
+    pub(crate) options: UpdateOptions,
 }
 
-pub async fn run(
-    clients: &Clients,
-    request: &UpdateRequest,
-    on_state: &(dyn Fn(&str, &str) + Sync),
-) -> Result<UpdateReport, EcsError> {
-    let started = Instant::now();
-    let deadline = started + request.options.timeout;
-    let contract = &request.contract;
-    let options = &request.options;
-    let mut report = UpdateReport::new(&request.env, &contract.cluster, options.dry_run);
-    report.tags = request.tags.iter().map(|(k, v)| (k.clone(), v.to_string())).collect();
+/// How a run ended: the outcome word and the one sentence that explains it.
+struct Ending {
+    outcome: UpdateOutcome,
+    message: Option<String>,
+}
 
-    // 1. Read: families, then services.
-    let mut current = read::read(clients, request).await?;
-    let targets = &current.targets;
-
-    // 2. Plan.
-    planned::record(clients, contract, options.dry_run, &current, &mut report)?;
-    let rolling: Vec<usize> = (0..targets.len()).filter(|&k| targets[k].rolls).collect();
-    let gate_needed = current.migration_wanted
-        && rolling
-            .iter()
-            .any(|&k| contract.services[targets[k].index].image == contract.migration.image);
-    if options.dry_run {
-        report.outcome = UpdateOutcome::Planned;
-        report.message = Some(format!(
-            "{} of {} services would roll{}",
-            rolling.len(),
-            targets.len(),
-            if gate_needed { ", after the migration task" } else { "" }
-        ));
-        if gate_needed {
-            report.migration = Some(planned::migration(contract, &current.families));
+impl Ending {
+    fn new(outcome: UpdateOutcome, message: impl Into<String>) -> Self {
+        Ending {
+            outcome,
+            message: Some(message.into()),
         }
-        return Ok(finished(report, started));
-    }
-    if rolling.is_empty() {
-        report.outcome = UpdateOutcome::NothingToDo;
-        report.message =
-            Some("every service already runs the requested images; nothing was registered or rolled".into());
-        return Ok(finished(report, started));
     }
 
-    if let Some(report) = interrupted_before_writes(&mut report, started) {
-        return Ok(report);
+    fn interrupted_before_writes() -> Self {
+        Ending::new(
+            UpdateOutcome::Interrupted,
+            "interrupted before the next change; nothing more was written",
+        )
     }
-
-    // From here on ECS changes. An AWS error must not lose the report of
-    // what was already written, so it ends the run as a failure with it.
-    if let Err(err) = write_and_watch(
-        clients,
-        request,
-        &mut current,
-        &rolling,
-        gate_needed,
-        deadline,
-        &mut report,
-        on_state,
-    )
-    .await
-    {
-        report.outcome = UpdateOutcome::Failed;
-        report.message = Some(format!(
-            "stopped by an AWS error after changes began: {}; what is listed here may already be in place",
-            super::error_chain(&err)
-        ));
-    }
-    Ok(finished(report, started))
 }
 
-/// Steps 3 to 6: register, the migration gate, the rollouts, the rollback.
-/// Sets the report's outcome; an `Err` is an AWS call that failed.
-#[allow(clippy::too_many_arguments)]
-async fn write_and_watch(
-    clients: &Clients,
-    request: &UpdateRequest,
-    current: &mut read::Current,
-    rolling: &[usize],
-    gate_needed: bool,
+/// One update run: what every step needs, in one place.
+pub(crate) struct UpdateRun<'a> {
+    clients: &'a Clients,
+    request: &'a UpdateRequest,
+    progress: &'a dyn ProgressSink,
+    started: Instant,
     deadline: Instant,
-    report: &mut UpdateReport,
-    on_state: &(dyn Fn(&str, &str) + Sync),
-) -> Result<(), EcsError> {
-    let contract = &request.contract;
-    // 3. Register what is needed.
-    register::register_needed(
-        clients,
-        contract,
-        &mut current.families,
-        &current.targets,
-        rolling,
-        gate_needed,
-        report,
-    )
-    .await?;
+}
 
-    // 4. The migration gate.
-    if gate_needed {
-        let gate = gate::pass(clients, request, &current.families, deadline, on_state, report).await?;
-        if let Some(outcome) = gate {
-            report.outcome = outcome;
-            report.message = Some("the migration did not pass, so no service was changed".into());
-            return Ok(());
+impl<'a> UpdateRun<'a> {
+    pub(crate) fn new(clients: &'a Clients, request: &'a UpdateRequest, progress: &'a dyn ProgressSink) -> Self {
+        let started = Instant::now();
+        UpdateRun {
+            clients,
+            request,
+            progress,
+            started,
+            deadline: started + request.options.timeout,
         }
     }
 
-    if crate::interrupt::requested() {
-        report.outcome = UpdateOutcome::Interrupted;
-        report.message = Some("interrupted before the next change; nothing more was written".into());
-        return Ok(());
+    fn contract(&self) -> &'a Contract {
+        &self.request.contract
     }
 
-    // 5. Every rollout at once.
-    let rolled = roll::roll_out(clients, request, current, rolling, deadline, report, on_state).await;
-    if rolled.end == WatchEnd::Interrupted {
-        report.outcome = UpdateOutcome::Interrupted;
-        report.message =
-            Some("interrupted: the deployments above are still in progress in ECS; nothing was rolled back".into());
-        return Ok(());
+    fn options(&self) -> &'a UpdateOptions {
+        &self.request.options
     }
-    let all_ok = !rolled.start_failed
-        && rolled
-            .watched
+
+    /// Runs the update. `Err` only for problems found before anything was
+    /// written (missing families or services, a foreign deployment); once
+    /// ECS changes, every ending is a report of what was written.
+    pub(crate) async fn run(self) -> Result<UpdateReport, EcsError> {
+        // 1 and 2. Read what runs now, and plan.
+        let mut plan = self.plan().await?;
+        let gate_needed = plan.gate_needed(self.contract());
+        let rolling = plan.rolling().count();
+        if self.options().dry_run {
+            let migration = gate_needed.then(|| plan.planned_migration(self.contract()));
+            let message = format!(
+                "{rolling} of {} services would roll{}",
+                plan.services.len(),
+                if gate_needed { ", after the migration task" } else { "" }
+            );
+            return Ok(self.report(plan, migration, Ending::new(UpdateOutcome::Planned, message)));
+        }
+        if rolling == 0 {
+            let ending = Ending::new(
+                UpdateOutcome::NothingToDo,
+                "every service already runs the requested images; nothing was registered or rolled",
+            );
+            return Ok(self.report(plan, None, ending));
+        }
+        if crate::interrupt::requested() {
+            return Ok(self.report(plan, None, Ending::interrupted_before_writes()));
+        }
+
+        // From here on ECS changes. An AWS error must not lose the report of
+        // what was already written, so it ends the run as a failure with it.
+        let mut migration = None;
+        let ending = match self.write_and_watch(&mut plan, gate_needed, &mut migration).await {
+            Ok(ending) => ending,
+            Err(err) => Ending::new(
+                UpdateOutcome::Failed,
+                format!(
+                    "stopped by an AWS error after changes began: {}; what is listed here may already be in place",
+                    super::error_chain(&err)
+                ),
+            ),
+        };
+        Ok(self.report(plan, migration, ending))
+    }
+
+    /// Steps 3 to 6: register, the migration gate, the rollouts, the
+    /// rollback. An `Err` is an AWS call that failed.
+    async fn write_and_watch(
+        &self,
+        plan: &mut Plan<'a>,
+        gate_needed: bool,
+        migration: &mut Option<MigrationReport>,
+    ) -> Result<Ending, EcsError> {
+        // 3. Register what is needed.
+        let migration_revision = self.register(plan, gate_needed).await?;
+
+        // 4. The migration gate.
+        if let Some(revision) = migration_revision {
+            let (report, failed) = self.pass_gate(&revision).await?;
+            *migration = Some(report);
+            if let Some(outcome) = failed {
+                return Ok(Ending::new(
+                    outcome,
+                    "the migration did not pass, so no service was changed",
+                ));
+            }
+        }
+        if crate::interrupt::requested() {
+            return Ok(Ending::interrupted_before_writes());
+        }
+
+        // 5. Every rollout at once.
+        let rolled = self.roll_out(plan).await;
+        if rolled == RollEnd::Interrupted {
+            return Ok(Ending::new(
+                UpdateOutcome::Interrupted,
+                "interrupted: the deployments above are still in progress in ECS; nothing was rolled back",
+            ));
+        }
+        if rolled == RollEnd::AllSucceeded {
+            return Ok(Ending {
+                outcome: UpdateOutcome::Succeeded,
+                message: None,
+            });
+        }
+
+        // 6. Roll back as a unit.
+        self.after_failure(plan).await
+    }
+
+    /// The outcome, assembled from what each step left in the plan.
+    fn report(&self, plan: Plan<'a>, migration: Option<MigrationReport>, ending: Ending) -> UpdateReport {
+        let mut report = UpdateReport::new(&self.request.env, &self.contract().cluster, self.options().dry_run);
+        report.tags = self
+            .request
+            .tags
             .iter()
-            .all(|w| matches!(w.verdict, Some((StepResult::Succeeded, _))));
-    if all_ok {
-        report.outcome = UpdateOutcome::Succeeded;
-        return Ok(());
+            .map(|(k, v)| (k.clone(), v.to_string()))
+            .collect();
+        report.revisions = plan.revisions;
+        report.services = plan.services.into_iter().map(plan::ServiceRun::into_report).collect();
+        report.migration = migration;
+        report.outcome = ending.outcome;
+        report.message = ending.message;
+        report.duration_secs = self.started.elapsed().as_secs_f64();
+        report
     }
-
-    // 6. Roll back as a unit.
-    rollback::after_failure(clients, request, &current.targets, &rolled, report, on_state).await
 }
 
-/// Every return stamps how long the run took.
-fn finished(mut report: UpdateReport, started: Instant) -> UpdateReport {
-    report.duration_secs = started.elapsed().as_secs_f64();
-    report
+/// How the rollouts went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RollEnd {
+    AllSucceeded,
+    /// A rollout failed, timed out or could not start.
+    SomeFailed,
+    Interrupted,
 }
 
-/// Ctrl-C before a write: stop with nothing more changed.
-fn interrupted_before_writes(report: &mut UpdateReport, started: Instant) -> Option<UpdateReport> {
-    if !crate::interrupt::requested() {
-        return None;
-    }
-    report.outcome = UpdateOutcome::Interrupted;
-    report.message = Some("interrupted before the next change; nothing more was written".into());
-    report.duration_secs = started.elapsed().as_secs_f64();
-    Some(report.clone())
+/// Runs one update.
+pub(crate) async fn run(
+    clients: &Clients,
+    request: &UpdateRequest,
+    progress: &dyn ProgressSink,
+) -> Result<UpdateReport, EcsError> {
+    UpdateRun::new(clients, request, progress).run().await
 }

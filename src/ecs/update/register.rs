@@ -3,48 +3,43 @@
 
 use std::collections::BTreeMap;
 
-use super::read::{Family, Target};
-use crate::aws::Clients;
-use crate::contract::Contract;
-use crate::ecs::{taskdef, EcsError};
-use crate::report::update::UpdateReport;
+use super::plan::Plan;
+use super::UpdateRun;
+use crate::ecs::taskdef::{self, Described};
+use crate::ecs::EcsError;
 
-/// Sets each needed family's `target` (a new revision, or `latest` when it
-/// already has the image) and records it in the report's plan.
-pub(super) async fn register_needed(
-    clients: &Clients,
-    contract: &Contract,
-    families: &mut BTreeMap<String, Family>,
-    targets: &[Target],
-    rolling: &[usize],
-    gate_needed: bool,
-    report: &mut UpdateReport,
-) -> Result<(), EcsError> {
-    let needed: Vec<String> = families
-        .iter()
-        .filter(|(name, _)| {
-            (gate_needed && **name == contract.migration.task_family)
-                || rolling
-                    .iter()
-                    .any(|&k| contract.services[targets[k].index].task_family == **name)
-        })
-        .map(|(name, _)| name.clone())
-        .collect();
-    for name in needed {
-        let Some(family) = families.get_mut(&name) else {
-            continue;
-        };
-        let target = if family.needs_register() {
-            let new = taskdef::register(&clients.ecs, &family.latest, &family.container, &family.new_image).await?;
-            tracing::info!("registered {}:{}", name, new.revision);
-            new
-        } else {
-            family.latest.clone()
-        };
-        if let Some(plan) = report.revisions.iter_mut().find(|r| r.family == name) {
-            plan.new_revision = Some(target.revision);
+impl<'a> UpdateRun<'a> {
+    /// Settles the revision each rolling service goes to (a new one, or the
+    /// latest when it already has the image) and records it in the plan.
+    /// Returns the migration's revision when the gate runs.
+    pub(super) async fn register(&self, plan: &mut Plan<'a>, gate_needed: bool) -> Result<Option<Described>, EcsError> {
+        let migration_family = &self.contract().migration.task_family;
+        let mut needed: Vec<String> = plan.rolling().map(|s| s.family.name().to_owned()).collect();
+        if gate_needed {
+            needed.push(migration_family.clone());
         }
-        family.target = Some(target);
+        let mut settled: BTreeMap<String, Described> = BTreeMap::new();
+        for name in needed {
+            if settled.contains_key(&name) {
+                continue;
+            }
+            let family = &plan.families[&name];
+            let target = if family.needs_register() {
+                let new =
+                    taskdef::register(&self.clients.ecs, &family.latest, &family.container, &family.new_image).await?;
+                tracing::info!("registered {}:{}", name, new.revision);
+                new
+            } else {
+                family.latest.clone()
+            };
+            if let Some(revision) = plan.revisions.iter_mut().find(|r| r.family == name) {
+                revision.new_revision = Some(target.revision);
+            }
+            settled.insert(name, target);
+        }
+        for s in plan.services.iter_mut().filter(|s| s.rolls) {
+            s.target = settled.get(s.family.name()).cloned();
+        }
+        Ok(gate_needed.then(|| settled.remove(migration_family.as_str())).flatten())
     }
-    Ok(())
 }

@@ -1,144 +1,131 @@
 //! Step 5 of the update: start every rollout at once, then watch them
 //! together, failing fast: the first service that fails decides the run.
 
-use tokio::time::Instant;
+use futures_util::future::join_all;
 
-use super::read::Current;
-use super::UpdateRequest;
-use crate::aws::Clients;
+use super::plan::{Plan, ServiceRun};
+use super::{RollEnd, UpdateRun};
+use crate::ecs::error_chain;
+use crate::ecs::progress::{Event, Subject};
 use crate::ecs::rollout::{self, RolloutWatcher, Watch, WatchEnd, WatchLimits};
-use crate::report::update::{ServiceReport, StepResult, UpdateReport};
+use crate::outcome::update::StepResult;
 
-/// How the rollouts went.
-pub(super) struct Rolled {
-    /// Every rollout that started, by its index in the targets (and the
-    /// report's services), in that order.
-    pub(super) watches: Vec<(usize, Watch)>,
-    /// The same watches once watched, each with its verdict.
-    pub(super) watched: Vec<Watch>,
-    /// A rollout could not start, so none was watched.
-    pub(super) start_failed: bool,
-    pub(super) end: WatchEnd,
-}
+impl<'a> UpdateRun<'a> {
+    /// Starts the rolling services on their settled revision, watches them,
+    /// and fills in their report entries.
+    pub(super) async fn roll_out(&self, plan: &mut Plan<'a>) -> RollEnd {
+        let starts = plan
+            .services
+            .iter_mut()
+            .filter(|s| s.rolls)
+            .map(|s| self.start_rollout(s));
+        let started: Vec<bool> = join_all(starts).await;
+        let start_failed = started.iter().any(|ok| !ok);
 
-/// Starts the `rolling` targets on their family's target revision, watches
-/// them, and fills in their report entries.
-pub(super) async fn roll_out(
-    clients: &Clients,
-    request: &UpdateRequest,
-    current: &Current,
-    rolling: &[usize],
-    deadline: Instant,
-    report: &mut UpdateReport,
-    on_state: &(dyn Fn(&str, &str) + Sync),
-) -> Rolled {
-    let contract = &request.contract;
-    let options = &request.options;
-    let targets = &current.targets;
-    let families = &current.families;
-    let mut starts = tokio::task::JoinSet::new();
-    for &k in rolling {
-        let spec = contract.services[targets[k].index].clone();
-        let family = &families[&spec.task_family];
-        let target = family.target.clone().unwrap_or_else(|| family.latest.clone());
-        let desired = (targets[k].desired_count == 0).then_some(spec.desired_count);
-        let ecs = clients.ecs.clone();
-        let cluster = contract.cluster.clone();
-        starts.spawn(async move {
-            let id = rollout::start(&ecs, &cluster, &spec.service, &target.arn, desired).await;
-            (k, target, id)
-        });
-    }
-    let mut watches: Vec<(usize, Watch)> = Vec::new();
-    let mut start_failed = false;
-    while let Some(joined) = starts.join_next().await {
-        let Ok((k, target, id)) = joined else {
-            start_failed = true;
-            continue;
-        };
-        let spec = &contract.services[targets[k].index];
-        let entry = &mut report.services[k];
-        entry.new_revision = Some(target.revision);
-        match id {
-            Ok(id) => {
-                on_state(&spec.name, &format!("deployment {id} started"));
-                entry.deployment_id = Some(id.clone());
-                entry.result = StepResult::InProgress;
-                watches.push((k, Watch::new(&spec.name, &spec.service, id, target)));
-            }
-            Err(err) => {
-                start_failed = true;
-                entry.result = StepResult::Failed;
-                entry.reason = Some(format!("{}", aws_sdk_ecs::error::DisplayErrorContext(&err)));
-            }
-        }
-    }
-    watches.sort_by_key(|(k, _)| *k);
-    let watcher = RolloutWatcher {
-        ecs: &clients.ecs,
-        logs: &clients.logs,
-        cluster: &contract.cluster,
-        on_state,
-    };
-    let limits = WatchLimits {
-        deadline,
-        no_progress: options.no_progress,
-        failed_tasks_threshold: options.failed_tasks_threshold,
-        pacing: options.pacing,
-        fail_fast: true,
-    };
-    let mut ws: Vec<Watch> = watches.iter().map(|(_, w)| w.clone()).collect();
-    let end = if start_failed {
-        WatchEnd::Decided
-    } else {
-        match watcher.watch(&mut ws, limits).await {
-            Ok(end) => end,
-            Err(err) => {
-                let reason = format!("lost track of the deployments: {}", crate::ecs::error_chain(&err));
-                for w in ws.iter_mut().filter(|w| w.verdict.is_none()) {
-                    w.verdict = Some((StepResult::Failed, Some(reason.clone())));
+        let mut watches: Vec<&mut Watch> = plan.services.iter_mut().filter_map(|s| s.rollout.as_mut()).collect();
+        let end = if start_failed {
+            WatchEnd::Decided
+        } else {
+            match self
+                .watcher()
+                .watch(&mut watches, self.limits(self.deadline, true))
+                .await
+            {
+                Ok(end) => end,
+                Err(err) => {
+                    let reason = format!("lost track of the deployments: {}", error_chain(&err));
+                    for w in watches.iter_mut().filter(|w| w.verdict.is_none()) {
+                        w.verdict = Some((StepResult::Failed, Some(reason.clone())));
+                    }
+                    WatchEnd::Decided
                 }
-                WatchEnd::Decided
+            }
+        };
+        for s in plan.services.iter_mut() {
+            s.record_rollout();
+        }
+        let all_ok = plan.services.iter().filter(|s| s.rolls).all(|s| {
+            s.rollout
+                .as_ref()
+                .is_some_and(|w| w.verdict.as_ref().is_some_and(|v| v.0 == StepResult::Succeeded))
+        });
+        match (end, start_failed || !all_ok) {
+            (WatchEnd::Interrupted, _) => RollEnd::Interrupted,
+            (WatchEnd::Decided, false) => RollEnd::AllSucceeded,
+            (WatchEnd::Decided, true) => RollEnd::SomeFailed,
+        }
+    }
+
+    /// `UpdateService` for one service; `false` when it could not start.
+    async fn start_rollout(&self, s: &mut ServiceRun<'a>) -> bool {
+        let Some(target) = s.target.clone() else {
+            return false;
+        };
+        // A service fresh from the IaC sits at 0 tasks: it gets the
+        // contract's count. Others keep theirs; autoscaling owns it.
+        let raise = (s.before.desired == 0).then_some(s.spec.desired_count);
+        s.entry.new_revision = Some(target.revision);
+        let contract = self.contract();
+        match rollout::start(
+            &self.clients.ecs,
+            &contract.cluster,
+            &s.spec.service,
+            &target.arn,
+            raise,
+        )
+        .await
+        {
+            Ok(id) => {
+                self.progress.event(
+                    Subject::Service(&s.spec.name),
+                    Event::DeploymentStarted { deployment_id: &id },
+                );
+                s.raised_to = raise;
+                s.entry.deployment_id = Some(id.clone());
+                s.entry.result = StepResult::InProgress;
+                s.rollout = Some(Watch::new(&s.spec.name, &s.spec.service, id, target));
+                true
+            }
+            Err(err) => {
+                s.entry.result = StepResult::Failed;
+                s.entry.reason = Some(format!("{}", aws_sdk_ecs::error::DisplayErrorContext(&err)));
+                false
             }
         }
-    };
-    for ((k, _), w) in watches.iter().zip(&ws) {
-        fill(&mut report.services[*k], w);
     }
-    Rolled {
-        watches,
-        watched: ws,
-        start_failed,
-        end,
+
+    pub(super) fn watcher(&self) -> RolloutWatcher<'_> {
+        RolloutWatcher {
+            ecs: &self.clients.ecs,
+            logs: &self.clients.logs,
+            cluster: &self.contract().cluster,
+            progress: self.progress,
+        }
+    }
+
+    pub(super) fn limits(&self, deadline: tokio::time::Instant, fail_fast: bool) -> WatchLimits {
+        let options = self.options();
+        WatchLimits {
+            deadline,
+            no_progress: options.no_progress,
+            failed_tasks_threshold: options.failed_tasks_threshold,
+            pacing: options.pacing,
+            fail_fast,
+        }
     }
 }
 
-/// After a failure: names the services that failed, and tells each one
-/// still in progress why nobody watched it to the end.
-pub(super) fn stop_watching(report: &mut UpdateReport) -> Vec<String> {
-    let failed_names: Vec<String> = report
-        .services
-        .iter()
-        .filter(|s| matches!(s.result, StepResult::Failed | StepResult::TimedOut))
-        .map(|s| s.name.clone())
-        .collect();
-    for s in report
-        .services
-        .iter_mut()
-        .filter(|s| s.result == StepResult::InProgress)
-    {
-        s.reason = Some(format!("stopped watching: {} failed", failed_names.join(", ")));
-    }
-    failed_names
-}
-
-fn fill(entry: &mut ServiceReport, w: &Watch) {
-    entry.desired = w.desired;
-    entry.running = w.running;
-    entry.failed_tasks = w.failures.clone();
-    entry.duration_secs = w.finished_after.unwrap_or_else(|| w.started.elapsed()).as_secs_f64();
-    if let Some((result, reason)) = &w.verdict {
-        entry.result = *result;
-        entry.reason = reason.clone();
+impl ServiceRun<'_> {
+    /// Copies what the rollout's watch learned into the report entry.
+    fn record_rollout(&mut self) {
+        let Some(w) = &self.rollout else { return };
+        self.entry.desired = w.desired;
+        self.entry.running = w.running;
+        self.entry.failed_tasks = w.failures.clone();
+        self.entry.duration_secs = w.elapsed().as_secs_f64();
+        if let Some((result, reason)) = &w.verdict {
+            self.entry.result = *result;
+            self.entry.reason = reason.clone();
+        }
     }
 }

@@ -14,7 +14,9 @@ use aws_sdk_ecs::Client;
 use aws_smithy_mocks::{mock, mock_client, RuleMode};
 
 use super::*;
+use crate::ecs::progress::{Event, Subject};
 use crate::ecs::testing;
+use crate::outcome::update::StepResult;
 
 const CONTRACT: &str = r#"{
   "region": "us-east-1", "cluster": "alpha-cluster",
@@ -36,6 +38,10 @@ const CONTRACT: &str = r#"{
 struct World {
     latest: BTreeMap<String, (i32, String)>,
     services: BTreeMap<String, Deployment>,
+    /// Each service's desired count (1 unless the test starts it at 0).
+    desired: BTreeMap<String, i32>,
+    /// Every UpdateService: the service and the count it asked for.
+    updates: Vec<(String, Option<i32>)>,
     next_id: u32,
 }
 
@@ -63,9 +69,23 @@ fn request(tag: &str, dry_run: bool) -> UpdateRequest {
 /// Runs an update against the tiny ECS; returns the report and the
 /// number of each write.
 async fn update(tag: &str, dry_run: bool) -> (UpdateReport, usize, usize, usize) {
+    let (report, registered, migrations, updates, _) = update_in(tag, dry_run, &[]).await;
+    (report, registered, migrations, updates)
+}
+
+/// The same, with the services in `fresh` at 0 tasks (as the IaC creates
+/// them); also returns every UpdateService the run sent.
+async fn update_in(
+    tag: &str,
+    dry_run: bool,
+    fresh: &[&str],
+) -> (UpdateReport, usize, usize, usize, Vec<(String, Option<i32>)>) {
     let world = Arc::new(Mutex::new(World::default()));
     {
         let mut w = world.lock().unwrap();
+        for service in fresh {
+            w.desired.insert((*service).to_owned(), 0);
+        }
         for family in ["alpha-backend_update", "alpha-gunicorn", "alpha-beat"] {
             w.latest.insert(family.into(), (1, "repo/acme-backend:latest".into()));
         }
@@ -144,7 +164,11 @@ async fn update(tag: &str, dry_run: bool) -> (UpdateReport, usize, usize, usize)
         let services = r
             .services()
             .iter()
-            .map(|name| testing::service(name, vec![w.services[name].clone()]))
+            .map(|name| {
+                let mut s = testing::service(name, vec![w.services[name].clone()]);
+                s.desired_count = w.desired.get(name).copied().unwrap_or(1);
+                s
+            })
             .collect();
         testing::describe_services_output(services)
     });
@@ -171,6 +195,10 @@ async fn update(tag: &str, dry_run: bool) -> (UpdateReport, usize, usize, usize)
         };
         let status = if broken { "ACTIVE" } else { "PRIMARY" };
         let name = r.service().unwrap_or_default().to_owned();
+        w.updates.push((name.clone(), r.desired_count()));
+        if let Some(count) = r.desired_count() {
+            w.desired.insert(name.clone(), count);
+        }
         // The answer shows the new deployment starting; the next
         // DescribeServices shows how it ended.
         w.services.insert(
@@ -231,12 +259,16 @@ async fn update(tag: &str, dry_run: bool) -> (UpdateReport, usize, usize, usize)
         ecs,
         logs: mock_client!(aws_sdk_cloudwatchlogs, [&log_events]),
     };
-    let report = run(&clients, &request(tag, dry_run), &|_, _| {}).await.unwrap();
+    let report = run(&clients, &request(tag, dry_run), &|_: Subject<'_>, _: Event<'_>| {})
+        .await
+        .unwrap();
+    let updates = world.lock().unwrap().updates.clone();
     (
         report,
         register.num_calls(),
         run_task.num_calls(),
         update_service.num_calls(),
+        updates,
     )
 }
 
@@ -294,4 +326,25 @@ async fn the_same_tag_as_now_is_nothing_to_do() {
     let (report, registered, migrations, updates) = update("latest", false).await;
     assert_eq!(report.outcome, UpdateOutcome::NothingToDo);
     assert_eq!((registered, migrations, updates), (0, 0, 0));
+}
+
+/// A service fresh from the IaC sits at 0 tasks: the rollout gives it the
+/// contract's count, so the rollback must take it back to 0, not leave it
+/// running the old revision at the contract's count.
+#[tokio::test(start_paused = true)]
+async fn a_service_raised_from_zero_goes_back_to_zero_on_rollback() {
+    let (report, _, _, _, updates) = update_in("broken", false, &["alpha-beat"]).await;
+    assert_eq!(report.outcome, UpdateOutcome::RolledBack);
+    let beat: Vec<Option<i32>> = updates
+        .iter()
+        .filter(|(service, _)| service == "alpha-beat")
+        .map(|(_, count)| *count)
+        .collect();
+    assert_eq!(beat, [Some(1), Some(0)], "raised to the contract's 1, then back to 0");
+    let gunicorn: Vec<Option<i32>> = updates
+        .iter()
+        .filter(|(service, _)| service == "alpha-gunicorn")
+        .map(|(_, count)| *count)
+        .collect();
+    assert_eq!(gunicorn, [None, None], "a running service's count is never touched");
 }

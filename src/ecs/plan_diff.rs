@@ -5,11 +5,11 @@
 use aws_sdk_ecs::operation::register_task_definition::RegisterTaskDefinitionInput;
 use aws_sdk_ecs::types::ContainerDefinition;
 
-use super::taskdef::Described;
-use crate::report::update::{EnvVar, FieldChange, SecretRef};
+use super::taskdef::{self, Described};
+use crate::outcome::update::{EnvVar, FieldChange, SecretRef};
 
 /// Variables whose values say where things are, not how to get in.
-pub const ENV_ALLOW_LIST: &[&str] = &[
+pub(crate) const ENV_ALLOW_LIST: &[&str] = &[
     "AWS_DEFAULT_REGION",
     "AWS_REGION",
     "DATABASE_HOST",
@@ -22,81 +22,45 @@ pub const ENV_ALLOW_LIST: &[&str] = &[
     "PORT",
 ];
 
-pub const MASK: &str = "••••";
+pub(crate) const MASK: &str = "••••";
 
 /// Field-level differences between the revision now and the request that
 /// would register the next one. The copy keeps everything but the image,
 /// so anything else listed here is a finding in itself.
-#[allow(deprecated)] // inferenceAccelerators: retired by AWS, still compared
-pub fn changes(old: &Described, new: &RegisterTaskDefinitionInput) -> Vec<FieldChange> {
+pub(crate) fn changes(old: &Described, new: &RegisterTaskDefinitionInput) -> Vec<FieldChange> {
     let td = &old.definition;
-    let mut out = Vec::new();
-    let mut field = |name: &str, a: String, b: String| {
+    let mut out: Vec<FieldChange> = taskdef::carried_differences(td, new)
+        .into_iter()
+        .map(|(field, old, new)| FieldChange {
+            field: field.to_owned(),
+            old,
+            new,
+        })
+        .collect();
+    if old.tags.as_slice() != new.tags() {
+        out.push(FieldChange {
+            field: "tags".into(),
+            old: format!("{:?}", old.tags),
+            new: format!("{:?}", new.tags()),
+        });
+    }
+    let mut field = |name: String, a: String, b: String| {
         if a != b {
             out.push(FieldChange {
-                field: name.to_owned(),
+                field: name,
                 old: a,
                 new: b,
             });
         }
     };
-    let dbg = |v: &dyn std::fmt::Debug| format!("{v:?}");
-    field("taskRoleArn", dbg(&td.task_role_arn()), dbg(&new.task_role_arn()));
-    field(
-        "executionRoleArn",
-        dbg(&td.execution_role_arn()),
-        dbg(&new.execution_role_arn()),
-    );
-    field("networkMode", dbg(&td.network_mode()), dbg(&new.network_mode()));
-    field("volumes", dbg(&td.volumes()), dbg(&new.volumes()));
-    field(
-        "placementConstraints",
-        dbg(&td.placement_constraints()),
-        dbg(&new.placement_constraints()),
-    );
-    field(
-        "requiresCompatibilities",
-        dbg(&td.requires_compatibilities()),
-        dbg(&new.requires_compatibilities()),
-    );
-    field("cpu", dbg(&td.cpu()), dbg(&new.cpu()));
-    field("memory", dbg(&td.memory()), dbg(&new.memory()));
-    field("tags", dbg(&old.tags.as_slice()), dbg(&new.tags()));
-    field("pidMode", dbg(&td.pid_mode()), dbg(&new.pid_mode()));
-    field("ipcMode", dbg(&td.ipc_mode()), dbg(&new.ipc_mode()));
-    field(
-        "proxyConfiguration",
-        dbg(&td.proxy_configuration()),
-        dbg(&new.proxy_configuration()),
-    );
-    field(
-        "inferenceAccelerators",
-        dbg(&td.inference_accelerators()),
-        dbg(&new.inference_accelerators()),
-    );
-    field(
-        "ephemeralStorage",
-        dbg(&td.ephemeral_storage()),
-        dbg(&new.ephemeral_storage()),
-    );
-    field(
-        "runtimePlatform",
-        dbg(&td.runtime_platform()),
-        dbg(&new.runtime_platform()),
-    );
-    field(
-        "enableFaultInjection",
-        dbg(&td.enable_fault_injection()),
-        dbg(&new.enable_fault_injection()),
-    );
     for (i, new_c) in new.container_definitions().iter().enumerate() {
         let name = new_c.name().unwrap_or("?");
         let Some(old_c) = td.container_definitions().iter().find(|c| c.name() == new_c.name()) else {
-            field(&format!("containerDefinitions[{i}]"), "absent".into(), name.to_owned());
+            field(format!("containerDefinitions[{i}]"), "absent".into(), name.to_owned());
             continue;
         };
         field(
-            &format!("containerDefinitions[{name}].image"),
+            format!("containerDefinitions[{name}].image"),
             old_c.image().unwrap_or_default().to_owned(),
             new_c.image().unwrap_or_default().to_owned(),
         );
@@ -105,7 +69,7 @@ pub fn changes(old: &Described, new: &RegisterTaskDefinitionInput) -> Vec<FieldC
         if &same_image != old_c {
             // Values could be secrets: name the change, never print it.
             field(
-                &format!("containerDefinitions[{name}] (other settings)"),
+                format!("containerDefinitions[{name}] (other settings)"),
                 "…".into(),
                 "changed".into(),
             );
@@ -115,7 +79,7 @@ pub fn changes(old: &Described, new: &RegisterTaskDefinitionInput) -> Vec<FieldC
 }
 
 /// The container's environment as the report may show it.
-pub fn environment(container: &ContainerDefinition) -> Vec<EnvVar> {
+pub(crate) fn environment(container: &ContainerDefinition) -> Vec<EnvVar> {
     let mut vars: Vec<EnvVar> = container
         .environment()
         .iter()
@@ -137,7 +101,7 @@ pub fn environment(container: &ContainerDefinition) -> Vec<EnvVar> {
     vars
 }
 
-pub fn secrets(container: &ContainerDefinition) -> Vec<SecretRef> {
+pub(crate) fn secrets(container: &ContainerDefinition) -> Vec<SecretRef> {
     container
         .secrets()
         .iter()

@@ -1,161 +1,46 @@
-//! Rollouts: `UpdateService` for each service, then one watcher for all of
-//! them that follows the deployment each update started — by id, not by
-//! "the service looks stable" — and calls a verdict as soon as it can.
+//! One watcher for every rollout of a run: it follows the deployment each
+//! `UpdateService` started — by id, not by "the service looks stable" — and
+//! calls a verdict as soon as it can.
 
 use std::collections::HashSet;
 use std::time::Duration;
 
-use aws_sdk_ecs::types::{DeploymentRolloutState, DesiredStatus, Service};
+use aws_sdk_ecs::types::{DeploymentRolloutState, Service};
 use tokio::time::Instant;
 
-use super::migration::{describe_failure, essential_failure};
-use super::pacing::{self, Pacer, Pacing, Wake};
-use super::taskdef::Described;
-use super::{arn_tail, EcsError, DESCRIBE_SERVICES_BATCH, DESCRIBE_TASKS_BATCH};
-use crate::report::update::{StepResult, TaskFailure};
+use super::services::{describe_services, is_primary, last_event_about, matches_name, primary_id};
+use super::stopped;
+use crate::ecs::pacing::{self, Pacer, Pacing, Wake};
+use crate::ecs::progress::{Event, ProgressSink, Subject};
+use crate::ecs::taskdef::Described;
+use crate::ecs::EcsError;
+use crate::outcome::update::{StepResult, TaskFailure};
 
-/// Failed tasks whose logs are fetched per service; the first one or two
-/// say why, the rest repeat it.
-const LOGGED_FAILURES: usize = 2;
-
-/// Describes services, at most ten per call, refusing any that is missing
-/// or not ACTIVE.
-pub async fn describe_services(
-    ecs: &aws_sdk_ecs::Client,
-    cluster: &str,
-    names: &[&str],
-) -> Result<Vec<Service>, EcsError> {
-    let mut found = Vec::with_capacity(names.len());
-    for chunk in names.chunks(DESCRIBE_SERVICES_BATCH) {
-        let out = ecs
-            .describe_services()
-            .cluster(cluster)
-            .set_services(Some(chunk.iter().map(|s| (*s).to_owned()).collect()))
-            .send()
-            .await
-            .map_err(|source| match source.as_service_error() {
-                Some(e) if e.is_cluster_not_found_exception() => EcsError::ClusterNotFound {
-                    cluster: cluster.to_owned(),
-                },
-                _ => EcsError::DescribeServices(Box::new(source)),
-            })?;
-        if let Some(f) = out.failures().first() {
-            let service = f.arn().map(arn_tail).unwrap_or("?").to_owned();
-            return Err(EcsError::ServiceNotFound {
-                cluster: cluster.to_owned(),
-                service,
-                reason: f.reason().unwrap_or("unknown").to_owned(),
-            });
-        }
-        found.extend(out.services.unwrap_or_default());
-    }
-    for name in names {
-        match found.iter().find(|s| matches_name(s, name)) {
-            Some(s) if s.status() == Some("ACTIVE") => {}
-            Some(s) => {
-                return Err(EcsError::ServiceNotFound {
-                    cluster: cluster.to_owned(),
-                    service: (*name).to_owned(),
-                    reason: format!("status {}", s.status().unwrap_or("unknown")),
-                })
-            }
-            None => {
-                return Err(EcsError::ServiceNotFound {
-                    cluster: cluster.to_owned(),
-                    service: (*name).to_owned(),
-                    reason: "not returned".into(),
-                })
-            }
-        }
-    }
-    Ok(found)
-}
-
-pub fn matches_name(service: &Service, name: &str) -> bool {
-    service.service_name() == Some(name) || service.service_arn().is_some_and(|a| arn_tail(a) == name)
-}
-
-/// The newest service event that names the deployment and says it failed
-/// or is being rolled back (ECS lists events newest first).
-fn last_event_about(service: &Service, deployment_id: &str) -> Option<String> {
-    service
-        .events()
-        .iter()
-        .filter_map(|e| e.message())
-        .find(|m| {
-            m.contains(deployment_id)
-                && ["fail", "circuit breaker", "rolling back"]
-                    .iter()
-                    .any(|k| m.contains(k))
-        })
-        .map(str::to_owned)
-}
-
-/// Deployments still rolling that this run did not start.
-pub fn in_progress_deployments(service: &Service) -> Vec<String> {
-    service
-        .deployments()
-        .iter()
-        .filter(|d| d.rollout_state() == Some(&DeploymentRolloutState::InProgress))
-        .filter_map(|d| d.id().map(str::to_owned))
-        .collect()
-}
-
-/// Points a service at a task definition; returns the id of the deployment
-/// that the update started.
-pub async fn start(
-    ecs: &aws_sdk_ecs::Client,
-    cluster: &str,
-    service: &str,
-    task_definition: &str,
-    desired_count: Option<i32>,
-) -> Result<String, EcsError> {
-    let out = ecs
-        .update_service()
-        .cluster(cluster)
-        .service(service)
-        .task_definition(task_definition)
-        .set_desired_count(desired_count)
-        .send()
-        .await
-        .map_err(|source| EcsError::UpdateService {
-            service: service.to_owned(),
-            source: Box::new(source),
-        })?;
-    let deployments = out.service().map(|s| s.deployments()).unwrap_or_default();
-    deployments
-        .iter()
-        .find(|d| d.status() == Some("PRIMARY") && d.task_definition() == Some(task_definition))
-        .or_else(|| deployments.iter().find(|d| d.status() == Some("PRIMARY")))
-        .and_then(|d| d.id())
-        .map(str::to_owned)
-        .ok_or_else(|| EcsError::Incomplete {
-            what: format!("the PRIMARY deployment in the UpdateService answer for `{service}`"),
-        })
-}
+/// What a watch ended with: the result and, unless it succeeded, why.
+pub(crate) type Verdict = (StepResult, Option<String>);
 
 /// One deployment being followed.
 #[derive(Debug, Clone)]
-pub struct Watch {
-    pub name: String,
-    pub service: String,
-    pub deployment_id: String,
+pub(crate) struct Watch {
+    pub(crate) name: String,
+    pub(crate) service: String,
+    pub(crate) deployment_id: String,
     /// The revision the deployment must end on.
-    pub target: Described,
-    pub started: Instant,
-    pub desired: i32,
-    pub running: i32,
-    pub verdict: Option<(StepResult, Option<String>)>,
-    pub failures: Vec<TaskFailure>,
-    pub finished_after: Option<Duration>,
-    last_signature: Option<(i32, i32, i32, String)>,
+    pub(crate) target: Described,
+    pub(crate) started: Instant,
+    pub(crate) desired: i32,
+    pub(crate) running: i32,
+    pub(crate) verdict: Option<Verdict>,
+    pub(crate) failures: Vec<TaskFailure>,
+    pub(crate) finished_after: Option<Duration>,
+    pub(super) seen_tasks: HashSet<String>,
+    last_signature: Option<(i32, i32, i32, Option<DeploymentRolloutState>)>,
     last_change: Instant,
     inspected_failed: i32,
-    seen_tasks: HashSet<String>,
 }
 
 impl Watch {
-    pub fn new(name: &str, service: &str, deployment_id: String, target: Described) -> Self {
+    pub(crate) fn new(name: &str, service: &str, deployment_id: String, target: Described) -> Self {
         let now = Instant::now();
         Watch {
             name: name.to_owned(),
@@ -168,10 +53,10 @@ impl Watch {
             verdict: None,
             failures: Vec::new(),
             finished_after: None,
+            seen_tasks: HashSet::new(),
             last_signature: None,
             last_change: now,
             inspected_failed: 0,
-            seen_tasks: HashSet::new(),
         }
     }
 
@@ -180,64 +65,74 @@ impl Watch {
         self.finished_after = Some(self.started.elapsed());
     }
 
-    pub fn failed(&self) -> bool {
+    pub(crate) fn failed(&self) -> bool {
         matches!(self.verdict, Some((StepResult::Failed | StepResult::TimedOut, _)))
+    }
+
+    pub(crate) fn elapsed(&self) -> Duration {
+        self.finished_after.unwrap_or_else(|| self.started.elapsed())
     }
 }
 
 #[derive(Debug, Clone, Copy)]
-pub struct WatchLimits {
-    pub deadline: Instant,
-    pub no_progress: Duration,
-    pub failed_tasks_threshold: i32,
-    pub pacing: Pacing,
+pub(crate) struct WatchLimits {
+    pub(crate) deadline: Instant,
+    pub(crate) no_progress: Duration,
+    pub(crate) failed_tasks_threshold: i32,
+    pub(crate) pacing: Pacing,
     /// Stop at the first failure (rollouts) or see every watch through
     /// (rollbacks).
-    pub fail_fast: bool,
+    pub(crate) fail_fast: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WatchEnd {
+pub(crate) enum WatchEnd {
     /// Every watch has a verdict, or one failed and `fail_fast` is set.
     Decided,
     Interrupted,
 }
 
-pub struct RolloutWatcher<'a> {
-    pub ecs: &'a aws_sdk_ecs::Client,
-    pub logs: &'a aws_sdk_cloudwatchlogs::Client,
-    pub cluster: &'a str,
-    /// One line per state change of a service, for the progress display.
-    pub on_state: &'a (dyn Fn(&str, &str) + Sync),
+pub(crate) struct RolloutWatcher<'a> {
+    pub(crate) ecs: &'a aws_sdk_ecs::Client,
+    pub(crate) logs: &'a aws_sdk_cloudwatchlogs::Client,
+    pub(crate) cluster: &'a str,
+    /// One event per state change of a service, for the progress display.
+    pub(crate) progress: &'a dyn ProgressSink,
 }
 
 impl RolloutWatcher<'_> {
-    pub async fn watch(&self, watches: &mut [Watch], limits: WatchLimits) -> Result<WatchEnd, EcsError> {
+    /// Watches until every watch has a verdict (or, with `fail_fast`, one
+    /// failed), the deadline passes, or Ctrl-C.
+    pub(crate) async fn watch(&self, watches: &mut [&mut Watch], limits: WatchLimits) -> Result<WatchEnd, EcsError> {
         let mut pacer = Pacer::new(limits.pacing);
         loop {
-            let active: Vec<usize> = (0..watches.len()).filter(|&i| watches[i].verdict.is_none()).collect();
-            if active.is_empty() {
+            if watches.iter().all(|w| w.verdict.is_some()) {
                 return Ok(WatchEnd::Decided);
             }
             if Instant::now() >= limits.deadline {
-                for &i in &active {
-                    watches[i].decide(
+                for w in watches.iter_mut().filter(|w| w.verdict.is_none()) {
+                    w.decide(
                         StepResult::TimedOut,
                         Some("the deadline passed before the deployment completed".into()),
                     );
                 }
                 return Ok(WatchEnd::Decided);
             }
-            let names: Vec<&str> = active.iter().map(|&i| watches[i].service.as_str()).collect();
+            let names: Vec<String> = watches
+                .iter()
+                .filter(|w| w.verdict.is_none())
+                .map(|w| w.service.clone())
+                .collect();
+            let names: Vec<&str> = names.iter().map(String::as_str).collect();
             let services = describe_services(self.ecs, self.cluster, &names).await?;
             let mut changed = false;
-            for &i in &active {
-                let Some(service) = services.iter().find(|s| matches_name(s, &watches[i].service)) else {
+            for w in watches.iter_mut().filter(|w| w.verdict.is_none()) {
+                let Some(service) = services.iter().find(|s| matches_name(s, &w.service)) else {
                     continue;
                 };
-                changed |= self.assess(&mut watches[i], service, &limits).await?;
+                changed |= self.assess(w, service, &limits).await?;
             }
-            if limits.fail_fast && watches.iter().any(Watch::failed) {
+            if limits.fail_fast && watches.iter().any(|w| w.failed()) {
                 return Ok(WatchEnd::Decided);
             }
             if watches.iter().all(|w| w.verdict.is_some()) {
@@ -251,15 +146,12 @@ impl RolloutWatcher<'_> {
 
     /// Updates one watch from its service; `true` when anything moved.
     async fn assess(&self, w: &mut Watch, service: &Service, limits: &WatchLimits) -> Result<bool, EcsError> {
+        let subject = Subject::Service(&w.name);
         let deployments = service.deployments();
         let Some(ours) = deployments.iter().find(|d| d.id() == Some(w.deployment_id.as_str())) else {
-            let primary = deployments
-                .iter()
-                .find(|d| d.status() == Some("PRIMARY"))
-                .and_then(|d| d.id());
             // ECS drops a failed deployment once its tasks are gone, maybe
             // between two polls; its events still say what happened.
-            let reason = match (last_event_about(service, &w.deployment_id), primary) {
+            let reason = match (last_event_about(service, &w.deployment_id), primary_id(service)) {
                 (Some(event), _) => event,
                 (None, Some(p)) => format!(
                     "deployment {} is gone; {p} is the service's deployment now",
@@ -267,51 +159,43 @@ impl RolloutWatcher<'_> {
                 ),
                 (None, None) => format!("deployment {} is gone", w.deployment_id),
             };
-            (self.on_state)(&w.name, &format!("failed: {reason}"));
+            self.progress.event(subject, Event::Failed { reason: &reason });
             w.decide(StepResult::Failed, Some(reason));
             return Ok(true);
         };
         w.desired = ours.desired_count();
         w.running = ours.running_count();
-        let state = ours
-            .rollout_state()
-            .map(|s| s.as_str().to_owned())
-            .unwrap_or_else(|| "UNKNOWN".into());
+        let rollout = ours.rollout_state();
         let signature = (
             ours.running_count(),
             ours.pending_count(),
             ours.failed_tasks(),
-            state.clone(),
+            rollout.cloned(),
         );
         let changed = w.last_signature.as_ref() != Some(&signature);
         if changed {
             w.last_signature = Some(signature);
             w.last_change = Instant::now();
-            (self.on_state)(
-                &w.name,
-                &format!(
-                    "{state}, {}/{} running, {} pending, {} failed",
-                    ours.running_count(),
-                    ours.desired_count(),
-                    ours.pending_count(),
-                    ours.failed_tasks()
-                ),
+            self.progress.event(
+                subject,
+                Event::Rollout {
+                    state: rollout,
+                    running: ours.running_count(),
+                    desired: ours.desired_count(),
+                    pending: ours.pending_count(),
+                    failed: ours.failed_tasks(),
+                },
             );
         }
-        let rollout = ours.rollout_state();
         if rollout == Some(&DeploymentRolloutState::Failed) {
-            self.inspect_stopped(w).await?;
+            stopped::inspect(self.ecs, self.logs, self.cluster, w).await?;
             let reason = ours
                 .rollout_state_reason()
                 .unwrap_or("ECS marked the deployment FAILED")
                 .to_owned();
             w.decide(StepResult::Failed, Some(reason));
-        } else if ours.status() != Some("PRIMARY") {
-            let primary = deployments
-                .iter()
-                .find(|d| d.status() == Some("PRIMARY"))
-                .and_then(|d| d.id())
-                .unwrap_or("another deployment");
+        } else if !is_primary(ours) {
+            let primary = primary_id(service).unwrap_or("another deployment");
             w.decide(
                 StepResult::Failed,
                 Some(format!("{primary} replaced this run's deployment")),
@@ -321,7 +205,7 @@ impl RolloutWatcher<'_> {
         {
             w.decide(StepResult::Succeeded, None);
         } else if ours.failed_tasks() > w.inspected_failed {
-            let crashed = self.inspect_stopped(w).await?;
+            let crashed = stopped::inspect(self.ecs, self.logs, self.cluster, w).await?;
             // A failed task still STOPPING is looked at again next poll.
             if crashed.is_some() || w.seen_tasks.len() >= ours.failed_tasks() as usize {
                 w.inspected_failed = ours.failed_tasks();
@@ -338,8 +222,9 @@ impl RolloutWatcher<'_> {
             w.decide(
                 StepResult::Failed,
                 Some(format!(
-                    "no progress for {} s ({state}, {}/{} running)",
+                    "no progress for {} s ({}, {}/{} running)",
                     limits.no_progress.as_secs(),
+                    rollout.map_or("UNKNOWN", |s| s.as_str()),
                     w.running,
                     w.desired
                 )),
@@ -351,68 +236,6 @@ impl RolloutWatcher<'_> {
             }
         }
         Ok(changed)
-    }
-
-    /// Reads the deployment's stopped tasks not seen before; returns the
-    /// description of the first that an essential container's non-zero exit
-    /// stopped.
-    async fn inspect_stopped(&self, w: &mut Watch) -> Result<Option<String>, EcsError> {
-        let listed = self
-            .ecs
-            .list_tasks()
-            .cluster(self.cluster)
-            .started_by(&w.deployment_id)
-            .desired_status(DesiredStatus::Stopped)
-            .send()
-            .await
-            .map_err(|e| EcsError::ListTasks(Box::new(e)))?;
-        let new: Vec<String> = listed
-            .task_arns()
-            .iter()
-            .filter(|a| !w.seen_tasks.contains(*a))
-            .cloned()
-            .collect();
-        let mut first = None;
-        for chunk in new.chunks(DESCRIBE_TASKS_BATCH) {
-            let described = self
-                .ecs
-                .describe_tasks()
-                .cluster(self.cluster)
-                .set_tasks(Some(chunk.to_vec()))
-                .send()
-                .await
-                .map_err(|e| EcsError::DescribeTasks(Box::new(e)))?;
-            for task in described.tasks() {
-                if task.last_status() != Some("STOPPED") {
-                    continue;
-                }
-                if let Some(arn) = task.task_arn() {
-                    w.seen_tasks.insert(arn.to_owned());
-                }
-                let Some(mut failure) = essential_failure(task, &w.target) else {
-                    continue;
-                };
-                // Scale-in and replacements stop tasks on purpose: only a
-                // container that exited non-zero (or never ran) is a crash.
-                if failure.exit_code == Some(0)
-                    || task
-                        .stop_code()
-                        .is_some_and(|c| c.as_str() == "ServiceSchedulerInitiated")
-                {
-                    continue;
-                }
-                if w.failures.len() < LOGGED_FAILURES {
-                    if let Some(def) = failure.container.as_deref().and_then(|c| w.target.container(c).ok()) {
-                        failure.log = Some(super::logs::tail(self.logs, def, &failure.task_id).await);
-                    }
-                }
-                if first.is_none() {
-                    first = Some(format!("task {}: {}", failure.task_id, describe_failure(&failure)));
-                }
-                w.failures.push(failure);
-            }
-        }
-        Ok(first)
     }
 }
 
@@ -458,9 +281,10 @@ mod tests {
             ecs,
             logs: &logs,
             cluster: "alpha-cluster",
-            on_state: &|_, _| {},
+            progress: &|_: Subject<'_>, _: Event<'_>| {},
         };
-        watcher.watch(watches, limits).await.unwrap()
+        let mut refs: Vec<&mut Watch> = watches.iter_mut().collect();
+        watcher.watch(&mut refs, limits).await.unwrap()
     }
 
     fn sequence(outputs: Vec<Vec<aws_sdk_ecs::types::Service>>) -> Rule {
@@ -573,10 +397,10 @@ mod tests {
             ecs: &ecs,
             logs: &logs,
             cluster: "alpha-cluster",
-            on_state: &|_, _| {},
+            progress: &|_: Subject<'_>, _: Event<'_>| {},
         };
         let mut watches = [watch()];
-        watcher.watch(&mut watches, limits()).await.unwrap();
+        watcher.watch(&mut [&mut watches[0]], limits()).await.unwrap();
         let (result, reason) = watches[0].verdict.clone().unwrap();
         assert_eq!(result, StepResult::Failed);
         assert!(reason.unwrap().contains("container gunicorn exited with 1"));
@@ -626,21 +450,6 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn describe_services_asks_for_ten_at_most() {
-        let rule = mock!(Client::describe_services)
-            .match_requests(|r| r.services().len() <= DESCRIBE_SERVICES_BATCH)
-            .then_compute_output(|r| {
-                describe_services_output(r.services().iter().map(|s| service(s, vec![])).collect())
-            });
-        let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, [&rule]);
-        let names: Vec<String> = (0..23).map(|i| format!("svc-{i}")).collect();
-        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
-        let found = describe_services(&ecs, "alpha-cluster", &refs).await.unwrap();
-        assert_eq!(found.len(), 23);
-        assert_eq!(rule.num_calls(), 3);
-    }
-
-    #[tokio::test(start_paused = true)]
     async fn throttled_calls_are_retried_by_the_sdk() {
         let throttled = r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#;
         let completed = vec![service(
@@ -659,40 +468,6 @@ mod tests {
         run(&ecs, &mut watches, limits()).await;
         assert_eq!(watches[0].verdict, Some((StepResult::Succeeded, None)));
         assert_eq!(rule.num_calls(), 3);
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn update_service_reports_the_deployment_it_started() {
-        let rule = mock!(Client::update_service)
-            .match_requests(|r| r.task_definition() == Some(NEW) && r.desired_count() == Some(1))
-            .then_output(|| {
-                aws_sdk_ecs::operation::update_service::UpdateServiceOutput::builder()
-                    .service(service(
-                        "alpha-gunicorn",
-                        vec![
-                            deployment("ecs-svc/9", "PRIMARY", InProgress, NEW, 0, 0),
-                            deployment("ecs-svc/1", "ACTIVE", Completed, OLD, 1, 0),
-                        ],
-                    ))
-                    .build()
-            });
-        let ecs = mock_client!(aws_sdk_ecs, [&rule]);
-        let id = start(&ecs, "alpha-cluster", "alpha-gunicorn", NEW, Some(1))
-            .await
-            .unwrap();
-        assert_eq!(id, "ecs-svc/9");
-    }
-
-    #[test]
-    fn a_deployment_in_progress_is_foreign_until_we_start_one() {
-        let s = service(
-            "alpha-gunicorn",
-            vec![
-                deployment("ecs-svc/5", "PRIMARY", InProgress, NEW, 0, 0),
-                deployment("ecs-svc/1", "ACTIVE", Completed, OLD, 1, 0),
-            ],
-        );
-        assert_eq!(in_progress_deployments(&s), ["ecs-svc/5"]);
     }
 }
 
@@ -733,7 +508,7 @@ mod vanished_tests {
             ecs: &ecs,
             logs: &logs,
             cluster: "alpha-cluster",
-            on_state: &|_, _| {},
+            progress: &|_: Subject<'_>, _: Event<'_>| {},
         };
         let mut watches = [Watch::new(
             "gunicorn",
@@ -748,7 +523,7 @@ mod vanished_tests {
             pacing: Pacing::default(),
             fail_fast: true,
         };
-        watcher.watch(&mut watches, limits).await.unwrap();
+        watcher.watch(&mut [&mut watches[0]], limits).await.unwrap();
         assert_eq!(
             watches[0].verdict,
             Some((
