@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmark: `stackpilot summarize` on a synthetic 20,000-resource preview.
 # Reports wall time (hyperfine, several runs) and peak memory (GNU time).
-# Usage: bash benches/summarize.sh [resources]
+# Usage: bash benchmarks/summarize.sh [resources]
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Benchmark: `stackpilot update` against the local sandbox with the fixed
-# scenario in benches/update/scenario.yaml (migration 30 s, four services
+# scenario in benchmarks/update/scenario.yaml (migration 30 s, four services
 # 60 s each, time scale 0.1). Reports:
 #   - wall time of a healthy 4-service update as a ratio to the ideal
 #     (migration + slowest service; aim <= 1.10),
 #   - ECS/Logs API calls per deploy,
 #   - time from the first crashed gunicorn task to the failed verdict (the
 #     first rollback UpdateService), in poll intervals (aim <= 2).
-# Usage: bash benches/update.sh
+# Usage: bash benchmarks/update.sh
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"
@@ -19,7 +19,7 @@ ideal=$(python3 -c "print((30 + 60) * $scale)")
 bash sandbox/bootstrap
 cargo build --release --locked --quiet --bin stackpilot
 py=sandbox/.venv/bin/python
-"$py" -m stackpilot_sandbox serve --port 0 --scenario benches/update/scenario.yaml > "$work/ready" 2>"$work/sandbox.log" &
+"$py" -m stackpilot_sandbox serve --port 0 --scenario benchmarks/update/scenario.yaml > "$work/ready" 2>"$work/sandbox.log" &
 sandbox_pid=$!
 trap 'kill "$sandbox_pid" 2>/dev/null || true; wait "$sandbox_pid" 2>/dev/null || true; rm -rf "$work"' EXIT
 for _ in $(seq 100); do [[ -s "$work/ready" ]] && break; sleep 0.1; done

@@ -7,7 +7,7 @@ timeout, read the call log, inspect the end state. Pairs run in a small
 worker pool (--jobs) so that one suite stays under 10 minutes even though
 the AWS CLI's waiters poll every 15 real seconds.
 
-Usage (through bench/run): harness.py [--time-scale S] [--scenarios a,b]
+Usage (through benchmarks/compare/run): harness.py [--time-scale S] [--scenarios a,b]
   [--contenders x,y] [--jobs N] [--out DIR]
 """
 
@@ -33,7 +33,7 @@ import yaml
 from stackpilot_sandbox.launcher import Sandbox, start
 
 BENCH = Path(__file__).resolve().parent
-REPO = BENCH.parent
+REPO = BENCH.parents[1]
 VENV_BIN = REPO / "sandbox" / ".venv" / "bin"
 PY = VENV_BIN / "python"
 STACKPILOT = Path(os.environ.get("STACKPILOT_BIN") or REPO / "target" / "release" / "stackpilot")
@@ -363,7 +363,7 @@ def write_results(out: Path, meta: dict, results: list[dict]) -> None:
         "The AWS CLI's waiters (`services-stable` 15 s, `tasks-stopped` 6 s, real time) and ecs-deploy's "
         "`--sleep-time` (integer seconds, minimum 1) cannot be scaled without patching the tools, so at "
         "this time scale their polling is coarser in sandbox seconds than on AWS and inflates their wall "
-        "times; stackpilot's interval is scaled (2 sandbox s, as on AWS). See bench/README.md.",
+        "times; stackpilot's interval is scaled (2 sandbox s, as on AWS). See benchmarks/compare/README.md.",
         "",
     ]
     if meta.get("unavailable"):
@@ -420,7 +420,7 @@ def main() -> int:
     ap.add_argument("--contenders", default=",".join(CONTENDERS))
     ap.add_argument("--jobs", type=int, default=int(os.environ.get("BENCH_JOBS", 4)))
     ap.add_argument("--out", default=str(BENCH))
-    ap.add_argument("--command", default="bench/run")
+    ap.add_argument("--command", default="benchmarks/compare/run")
     ap.add_argument("--render-only", action="store_true", help="rewrite results.md from results.json")
     a = ap.parse_args()
     if a.render_only:
