@@ -60,8 +60,10 @@ sandbox-seed env:
 
 # Benchmark the app update next to the AWS CLI pipeline, ecs-deploy and ecspresso on the sandbox (writes benchmarks/compare/results.md and results.json).
 bench *args:
+    cargo build --release --locked --bin stackpilot
     benchmarks/compare/run {{args}}
 
 # Benchmark `summarize` on a 20,000-resource preview.
 bench-summarize:
+    cargo build --release --locked --bin stackpilot --example synthetic-preview
     bash benchmarks/summarize.sh

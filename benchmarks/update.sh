@@ -6,36 +6,43 @@
 #     (migration + slowest service; aim <= 1.10),
 #   - ECS/Logs API calls per deploy,
 #   - time from the first crashed gunicorn task to the failed verdict (the
-#     first rollback UpdateService), in poll intervals (aim <= 2).
+#     first UpdateService after the crash: the rollback), in poll intervals
+#     (aim <= 2).
+# Measures $STACKPILOT_BIN, else the release build (see benchmarks/lib.sh).
 # Usage: bash benchmarks/update.sh
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"
-work="$(mktemp -d)"
+source benchmarks/lib.sh
+stackpilot="$(stackpilot_binary)"
+bash sandbox/bootstrap
+py=sandbox/.venv/bin/python
 scale=0.1
 poll=0.2   # seconds: 2 AWS seconds at this time scale, as the default is for real AWS
-ideal=$(python3 -c "print((30 + 60) * $scale)")
 
-bash sandbox/bootstrap
-cargo build --release --locked --quiet --bin stackpilot
-py=sandbox/.venv/bin/python
-"$py" -m stackpilot_sandbox serve --port 0 --scenario benchmarks/update/scenario.yaml > "$work/ready" 2>"$work/sandbox.log" &
-sandbox_pid=$!
-trap 'kill "$sandbox_pid" 2>/dev/null || true; wait "$sandbox_pid" 2>/dev/null || true; rm -rf "$work"' EXIT
-for _ in $(seq 100); do [[ -s "$work/ready" ]] && break; sleep 0.1; done
-endpoint="$(sed -n 's/^sandbox listening on //p' "$work/ready")"
-export AWS_ENDPOINT_URL="$endpoint" AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
+work="$(mktemp -d)"
+SANDBOX_PID=
+trap '[[ -z "$SANDBOX_PID" ]] || "$py" -m stackpilot_sandbox stop --pid "$SANDBOX_PID"; rm -rf "$work"' EXIT
+# The launcher waits (bounded) until the sandbox is ready, or fails with its log.
+started="$("$py" -m stackpilot_sandbox start --port 0 --scenario benchmarks/update/scenario.yaml --log "$work/sandbox.log")"
+eval "$started"
+export AWS_ENDPOINT_URL AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
 
-control() { "$py" -c 'import json,sys,urllib.request as u; r=u.Request(sys.argv[1], method=sys.argv[2]); print(u.urlopen(r).read().decode())' "$endpoint/_sandbox/$1" "${2:-GET}"; }
+control() { "$py" -c 'import sys, urllib.request as u; print(u.urlopen(u.Request(sys.argv[1], method=sys.argv[2])).read().decode())' "$AWS_ENDPOINT_URL/_sandbox/$1" "${2:-GET}"; }
+# Every service of the contract with one COMPLETED deployment, within 60 s.
 settle() {
-  "$py" - "$endpoint" <<'PY'
-import sys, time, boto3
-ecs = boto3.client("ecs", endpoint_url=sys.argv[1])
-names = ["alpha-gunicorn", "alpha-default", "alpha-beat", "alpha-web-ui"]
-for _ in range(600):
-    s = ecs.describe_services(cluster="alpha-cluster", services=names)["services"]
-    if all(len(x["deployments"]) == 1 and x["deployments"][0].get("rolloutState") == "COMPLETED" for x in s):
+  "$py" - "$work/contract.json" <<'PY'
+import json, sys, time, boto3
+contract = json.load(open(sys.argv[1]))
+names = [s["service"] for s in contract["services"]]
+ecs = boto3.client("ecs")
+deadline = time.monotonic() + 60
+while True:
+    services = ecs.describe_services(cluster=contract["cluster"], services=names)["services"]
+    if all(len(s["deployments"]) == 1 and s["deployments"][0].get("rolloutState") == "COMPLETED" for s in services):
         break
+    if time.monotonic() > deadline:
+        sys.exit("benchmarks: the seeded services did not settle within 60 s")
     time.sleep(0.1)
 PY
 }
@@ -44,13 +51,14 @@ PY
 settle
 control calls DELETE >/dev/null
 start=$(date +%s.%N)
-target/release/stackpilot update alpha --backend v2 --frontend v2 --contract "$work/contract.json" \
+"$stackpilot" update alpha --backend v2 --frontend v2 --contract "$work/contract.json" \
   --poll-interval "$poll" --summary "$work/healthy.md" 2>"$work/healthy.log"
 end=$(date +%s.%N)
 control calls > "$work/calls.json"
-python3 - "$start" "$end" "$ideal" "$work/calls.json" <<'PY'
+"$py" - "$start" "$end" "$scale" "$work/calls.json" <<'PY'
 import json, sys
-start, end, ideal = map(float, sys.argv[1:4])
+start, end, scale = map(float, sys.argv[1:4])
+ideal = (30 + 60) * scale  # the migration, then the slowest service
 calls = json.load(open(sys.argv[4]))["calls"]
 by_op = {}
 for c in calls:
@@ -64,27 +72,32 @@ PY
 settle
 control calls DELETE >/dev/null
 set +e
-target/release/stackpilot update alpha --backend broken --contract "$work/contract.json" \
+"$stackpilot" update alpha --backend broken --contract "$work/contract.json" \
   --poll-interval "$poll" --summary "$work/crash.md" 2>"$work/crash.log"
 code=$?
 set -e
 control calls > "$work/calls.json"
-"$py" - "$endpoint" "$work/calls.json" "$poll" "$code" "$scale" <<'PY'
+"$py" - "$work/contract.json" "$work/calls.json" "$poll" "$code" "$scale" <<'PY'
 import json, sys, boto3
-endpoint, calls_path, poll, code, scale = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4], float(sys.argv[5])
-ecs = boto3.client("ecs", endpoint_url=endpoint)
+contract_path, calls_path, poll, code, scale = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4], float(sys.argv[5])
+cluster = json.load(open(contract_path))["cluster"]
+ecs = boto3.client("ecs")
 calls = json.load(open(calls_path))["calls"]
-updates = [c for c in calls if c["operation"] == "UpdateService" and not c["throttled"]]
-# The first UpdateService calls start the rollouts; the next ones are the rollback.
-rollback = updates[3]["time"] if len(updates) > 3 else None
-arns = ecs.list_tasks(cluster="alpha-cluster", serviceName="alpha-gunicorn", desiredStatus="STOPPED")["taskArns"]
-tasks = ecs.describe_tasks(cluster="alpha-cluster", tasks=arns)["tasks"] if arns else []
+arns = ecs.list_tasks(cluster=cluster, serviceName="alpha-gunicorn", desiredStatus="STOPPED")["taskArns"]
+tasks = ecs.describe_tasks(cluster=cluster, tasks=arns)["tasks"] if arns else []
 crashed = [t["stoppedAt"].timestamp() for t in tasks
            if any(c.get("exitCode") not in (0, None) for c in t["containers"]) and t.get("stopCode") == "EssentialContainerExited"]
+updates = [c["time"] for c in calls if c["operation"] == "UpdateService" and not c["throttled"]]
 print(f"crash run: exit {code}")
-if rollback and crashed:
-    latency = rollback - min(crashed)
-    print(f"first crashed task -> failed verdict: {latency:.2f} s = {latency / poll:.1f} poll intervals of {poll} s ({latency / scale:.0f} AWS s)")
-else:
-    print("could not measure the crash latency (no crashed task or no rollback call)")
+if not crashed:
+    sys.exit("benchmarks: no gunicorn task crashed, so there is no crash latency to measure")
+first_crash = min(crashed)
+# The rollouts' UpdateService calls come before any task crashed; the first one after is the rollback.
+rollouts = [t for t in updates if t < first_crash]
+rollbacks = [t for t in updates if t >= first_crash]
+print(f"{len(rollouts)} rollouts started, {len(rollbacks)} services rolled back")
+if not rollbacks:
+    sys.exit("benchmarks: no UpdateService after the crash: stackpilot did not roll back")
+latency = min(rollbacks) - first_crash
+print(f"first crashed task -> failed verdict: {latency:.2f} s = {latency / poll:.1f} poll intervals of {poll} s ({latency / scale:.0f} AWS s)")
 PY

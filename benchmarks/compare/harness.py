@@ -36,7 +36,8 @@ BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parents[1]
 VENV_BIN = REPO / "sandbox" / ".venv" / "bin"
 PY = VENV_BIN / "python"
-STACKPILOT = Path(os.environ.get("STACKPILOT_BIN") or REPO / "target" / "release" / "stackpilot")
+# The binary to measure; `run` sets it (benchmarks/lib.sh says which).
+STACKPILOT = os.environ.get("STACKPILOT_BIN", "")
 
 MIGRATION_S = 30.0
 SLOWEST_S = 90.0
@@ -223,7 +224,7 @@ def run_pair(scenario: str, contender: str, scale: float, out: Path) -> dict:
                    AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1", AWS_REGION="us-east-1",
                    PATH=f"{VENV_BIN}:{os.environ.get('PATH', '')}", CONTRACT=str(work / "contract.json"),
                    BACKEND_TAG=sc["backend"], FRONTEND_TAG=sc["frontend"], MEMLOG=str(memlog), WORK=str(work),
-                   TIME_SCALE=str(scale), STACKPILOT=str(STACKPILOT))
+                   TIME_SCALE=str(scale), STACKPILOT=STACKPILOT)
         env.pop("GITHUB_STEP_SUMMARY", None)
         started = time.time()
         with open(work / "tool.out", "w") as so, open(work / "tool.err", "w") as se:
