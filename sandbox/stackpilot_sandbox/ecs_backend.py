@@ -17,7 +17,7 @@ from moto.ecs.models import EC2ContainerServiceBackend, ecs_backends
 
 from .ecs_deployments import Deployment, ServiceRollout
 from .runtime import RUNTIME
-from .scenario import TaskFacts, TaskPlan
+from .scenario import Outcome, TaskFacts, TaskPlan
 from .tasks import SandboxTask
 
 AWSVPC_REQUIRED = "Network Configuration must be provided when networkMode 'awsvpc' is specified."
@@ -137,7 +137,7 @@ class SandboxEcsBackend(EC2ContainerServiceBackend):
     def _launch_for_service(self, service: Any, deployment: Deployment, now: float) -> SandboxTask | str:
         task_definition = self.describe_task_definition(deployment.task_definition)
         plan = RUNTIME.scenario.plan_for(task_facts(task_definition, service.name, deployment.id))
-        if plan.outcome == "cannot-place":
+        if plan.outcome is Outcome.CANNOT_PLACE:
             return plan.placement_failure
         task = self._new_task(
             service.cluster_name,
@@ -221,7 +221,7 @@ class SandboxEcsBackend(EC2ContainerServiceBackend):
         # moto's model indexes the key unconditionally.
         awsvpc.setdefault("securityGroups", [])
         plan = RUNTIME.scenario.plan_for(task_facts(task_definition, None, started_by or ""))
-        if plan.outcome == "cannot-place":
+        if plan.outcome is Outcome.CANNOT_PLACE:
             self.last_run_failures = [
                 {"arn": task_definition.arn, "reason": plan.placement_failure} for _ in range(count)
             ]

@@ -10,6 +10,7 @@ and writes the containers' log lines to CloudWatch Logs.
 from __future__ import annotations
 
 import uuid
+from enum import StrEnum
 from typing import Any
 
 from moto.ecs.models import Task
@@ -17,10 +18,23 @@ from moto.ecs.models import Task
 from .clock import Clock, as_datetime
 from .executor import LocalProcess, container_argv, container_env
 from .logs import MISSING_GROUP_REASON, AwslogsTarget
-from .scenario import LocalCommand, TaskPlan
+from .scenario import LocalCommand, Outcome, TaskPlan
 
 ESSENTIAL_EXITED = "Essential container in task exited"
-ACTIVE_PHASES = ("PROVISIONING", "PENDING", "RUNNING")
+
+
+class TaskPhase(StrEnum):
+    """A Fargate task's lastStatus, in lifecycle order."""
+
+    PROVISIONING = "PROVISIONING"
+    PENDING = "PENDING"
+    RUNNING = "RUNNING"
+    STOPPING = "STOPPING"
+    DEPROVISIONING = "DEPROVISIONING"
+    STOPPED = "STOPPED"
+
+
+ACTIVE_PHASES = frozenset({TaskPhase.PROVISIONING, TaskPhase.PENDING, TaskPhase.RUNNING})
 
 
 class SandboxTask(Task):
@@ -47,7 +61,7 @@ class SandboxTask(Task):
         self.plan: TaskPlan | None = None
         self.failed = False  # stopped on its own, as the circuit breaker counts
         self.failure_counted = False
-        self._phase = "PROVISIONING"
+        self._phase = TaskPhase.PROVISIONING
         self._next_at: float | None = None
         self._healthy_at: float | None = None
         self._clock: Clock | None = None
@@ -62,7 +76,7 @@ class SandboxTask(Task):
             "taskArn": "",
             "name": definition.get("name"),
             "image": definition.get("image"),
-            "lastStatus": "PENDING",
+            "lastStatus": TaskPhase.PENDING,
             "networkInterfaces": self._network_interfaces(),
             "healthStatus": "UNKNOWN",
             "cpu": str(definition.get("cpu", 0)),
@@ -80,13 +94,14 @@ class SandboxTask(Task):
 
     # moto reads and writes `last_status`; the phase is ours alone.
     @property
-    def last_status(self) -> str:
+    def last_status(self) -> TaskPhase:
         return self._phase
 
     @last_status.setter
     def last_status(self, value: str) -> None:
-        if value == "STOPPED" and self._phase != "STOPPED":
-            self._phase = "STOPPED"
+        # moto writes plain strings here; only its "STOPPED" means anything to the lifecycle.
+        if value == TaskPhase.STOPPED:
+            self._phase = TaskPhase.STOPPED
 
     def start(self, plan: TaskPlan, clock: Clock, local: LocalCommand | None, now: float) -> None:
         self.plan = plan
@@ -100,15 +115,15 @@ class SandboxTask(Task):
     @property
     def exits_by_itself(self) -> bool:
         assert self.plan is not None
-        return self.plan.outcome == "crash" or self.service_name is None
+        return self.plan.outcome is Outcome.CRASH or self.service_name is None
 
     @property
     def is_active(self) -> bool:
-        return self.desired_status == "RUNNING" and self._phase in ACTIVE_PHASES
+        return self.desired_status == TaskPhase.RUNNING and self._phase in ACTIVE_PHASES
 
     def is_healthy(self, now: float) -> bool:
         """Running long enough that the scheduler trusts it (a health check passed)."""
-        running = self.is_active and self._phase == "RUNNING"
+        running = self.is_active and self._phase is TaskPhase.RUNNING
         return running and self._healthy_at is not None and now >= self._healthy_at
 
     def tick(self, now: float) -> None:
@@ -123,21 +138,21 @@ class SandboxTask(Task):
         assert self.plan is not None and self._clock is not None
         self.version += 1
         phase = self._phase
-        if phase == "PROVISIONING":
-            self._phase = "PENDING"
+        if phase is TaskPhase.PROVISIONING:
+            self._phase = TaskPhase.PENDING
             self.pull_started_at = as_datetime(at)
-            never = self.plan.outcome == "never-starts"
+            never = self.plan.outcome is Outcome.NEVER_STARTS
             self._next_at = None if never else self._clock.after(at, self.plan.pending_seconds)
-        elif phase == "PENDING":
+        elif phase is TaskPhase.PENDING:
             self.pull_stopped_at = as_datetime(at)
             self._begin_running(at)
-        elif phase == "RUNNING":
+        elif phase is TaskPhase.RUNNING:
             self._essential_exit(at, {c["name"]: self.plan.exit_code_for(c["name"]) for c in self.containers})
-        elif phase == "STOPPING":
-            self._phase = "DEPROVISIONING"
+        elif phase is TaskPhase.STOPPING:
+            self._phase = TaskPhase.DEPROVISIONING
             self._next_at = self._clock.after(at, self.plan.stopping_seconds / 2)
-        elif phase == "DEPROVISIONING":
-            self._phase = "STOPPED"
+        elif phase is TaskPhase.DEPROVISIONING:
+            self._phase = TaskPhase.STOPPED
             self.stopped_at = as_datetime(at)
             self._next_at = None
 
@@ -152,13 +167,13 @@ class SandboxTask(Task):
                 self._stop(at, "TaskFailedToStart", MISSING_GROUP_REASON, exit_codes=None)
                 return
             self._logs[definition["name"]] = target
-        self._phase = "RUNNING"
+        self._phase = TaskPhase.RUNNING
         self._healthy_at = self._clock.after(at, self.plan.healthy_seconds)
         self.started_at = as_datetime(at)
         self.connectivity = "CONNECTED"
         self.connectivity_at = as_datetime(at)
         for container in self.containers:
-            container["lastStatus"] = "RUNNING"
+            container["lastStatus"] = TaskPhase.RUNNING
         if self._local is not None:
             self._start_local_processes()
             self._next_at = None
@@ -181,7 +196,7 @@ class SandboxTask(Task):
             )
 
     def _collect_local_output(self, now: float) -> None:
-        if not self._processes or self._phase != "RUNNING":
+        if not self._processes or self._phase is not TaskPhase.RUNNING:
             return
         for name, process in self._processes.items():
             finished = process.finished
@@ -207,22 +222,22 @@ class SandboxTask(Task):
     def request_stop(self, at: float, stop_code: str, reason: str) -> None:
         """Someone (a user or the service scheduler) stops the task."""
         if self._phase in ACTIVE_PHASES:
-            running = {c["name"]: 0 for c in self.containers if c["lastStatus"] == "RUNNING"}
+            running = {c["name"]: 0 for c in self.containers if c["lastStatus"] is TaskPhase.RUNNING}
             for process in self._processes.values():
                 process.stop()
             self._stop(at, stop_code, reason, running or None)
-        self.desired_status = "STOPPED"
+        self.desired_status = TaskPhase.STOPPED
 
     def _stop(self, at: float, stop_code: str, reason: str, exit_codes: dict[str, int] | None) -> None:
         assert self._clock is not None and self.plan is not None
-        self.desired_status = "STOPPED"
+        self.desired_status = TaskPhase.STOPPED
         self.stop_code = stop_code
         self.stopped_reason = reason
         self.stopping_at = as_datetime(at)
         self.execution_stopped_at = as_datetime(at)
         for container in self.containers:
-            container["lastStatus"] = "STOPPED"
+            container["lastStatus"] = TaskPhase.STOPPED
             if exit_codes is not None and container["name"] in exit_codes:
                 container["exitCode"] = exit_codes[container["name"]]
-        self._phase = "STOPPING"
+        self._phase = TaskPhase.STOPPING
         self._next_at = self._clock.after(at, self.plan.stopping_seconds / 2)
