@@ -13,6 +13,8 @@ import uuid
 from enum import StrEnum
 from typing import Any
 
+from moto.ec2 import ec2_backends
+from moto.ec2.utils import random_private_ip
 from moto.ecs.models import Task
 
 from .clock import Clock, as_datetime
@@ -37,9 +39,39 @@ class TaskPhase(StrEnum):
 ACTIVE_PHASES = frozenset({TaskPhase.PROVISIONING, TaskPhase.PENDING, TaskPhase.RUNNING})
 
 
+class _WithoutAwsvpc:
+    """A task definition as moto's Task.__init__ sees it when the sandbox
+    attaches the task's network interface itself (see SandboxTask)."""
+
+    network_mode = None
+
+    def __init__(self, task_definition: Any) -> None:
+        self._task_definition = task_definition
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._task_definition, name)
+
+
 class SandboxTask(Task):
-    def __init__(self, cluster: Any, task_definition: Any, *args: Any, **kwargs: Any) -> None:
-        super().__init__(cluster, task_definition, *args, **kwargs)
+    def __init__(
+        self,
+        cluster: Any,
+        task_definition: Any,
+        *args: Any,
+        networking_configuration: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        # moto's Task reads the ENI's private DNS name, which moto sets only in
+        # VPCs with DNS hostnames on; the sandbox attaches the ENI itself so a
+        # task runs in any VPC, as on AWS. The backend has checked the awsvpc
+        # configuration before it gets here.
+        awsvpc = task_definition.network_mode == "awsvpc" and networking_configuration is not None
+        seen_by_moto = _WithoutAwsvpc(task_definition) if awsvpc else task_definition
+        super().__init__(cluster, seen_by_moto, *args, networking_configuration=networking_configuration, **kwargs)
+        if awsvpc:
+            assert networking_configuration is not None
+            self.network_configuration = networking_configuration
+            self.attachments.append(self._network_interface(networking_configuration["awsvpcConfiguration"]))
         # ECS task ids are 32 hex digits; log stream names end with them.
         self.id = uuid.uuid4().hex
         self.family = task_definition.family
@@ -68,6 +100,30 @@ class SandboxTask(Task):
         self._local: LocalCommand | None = None
         self._processes: dict[str, LocalProcess] = {}
         self._logs: dict[str, AwslogsTarget] = {}
+
+    def _network_interface(self, awsvpc: dict[str, Any]) -> dict[str, Any]:
+        subnet = awsvpc["subnets"][0]
+        eni = ec2_backends[self._account_id][self.region_name].create_network_interface(
+            subnet=subnet,
+            private_ip_address=random_private_ip(),
+            group_ids=awsvpc.get("securityGroups", []),
+            description="sandbox ECS task",
+        )
+        eni.status = "in-use"
+        eni.device_index = 0
+        details = {
+            "subnetId": subnet,
+            "networkInterfaceId": eni.id,
+            "macAddress": eni.mac_address,
+            "privateDnsName": getattr(eni, "private_dns_name", None),
+            "privateIPv4Address": eni.private_ip_address,
+        }
+        return {
+            "id": str(uuid.uuid4()),
+            "type": "ElasticNetworkInterface",
+            "status": "ATTACHED",
+            "details": [{"name": name, "value": value} for name, value in details.items()],
+        }
 
     def _container(self, definition: dict[str, Any]) -> dict[str, Any]:
         return {
