@@ -58,10 +58,12 @@ sandbox scenario="sandbox/scenarios/healthy.yaml":
 sandbox-seed env:
     sandbox/.venv/bin/python -m stackpilot_sandbox seed {{env}} --endpoint http://127.0.0.1:${SANDBOX_PORT:-4566}
 
-# Benchmark the app update next to the AWS CLI pipeline, ecs-deploy and ecspresso on the sandbox (writes bench/results.md, bench/results.json).
+# Benchmark the app update next to the AWS CLI pipeline, ecs-deploy and ecspresso on the sandbox (writes benchmarks/compare/results.md and results.json).
 bench *args:
-    bench/run {{args}}
+    cargo build --release --locked --bin stackpilot
+    benchmarks/compare/run {{args}}
 
 # Benchmark `summarize` on a 20,000-resource preview.
 bench-summarize:
-    bash benches/summarize.sh
+    cargo build --release --locked --bin stackpilot --example synthetic-preview
+    bash benchmarks/summarize.sh

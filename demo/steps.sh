@@ -60,16 +60,13 @@ step_sandbox() {
   section "3/7 The local AWS sandbox (moto, with an ECS that rolls, crashes and rolls back)"
   # Started at the repo root: the scenario's `cwd: demo/app` is relative to it.
   # PG* and STATIC_ROOT reach the migration through the sandbox's environment.
-  STATIC_ROOT="$work/static" "$DEMO_PYTHON" -m stackpilot_sandbox serve --port 0 \
-    --scenario demo/scenarios/demo.yaml >"$work/sandbox.ready" 2>"$out/logs/sandbox.log" &
-  sandbox_pid=$!
-  local waited=0
-  until grep -q 'listening on' "$work/sandbox.ready" 2>/dev/null; do
-    kill -0 "$sandbox_pid" 2>/dev/null || die "the sandbox did not start; see $out/logs/sandbox.log"
-    (( waited++ < 300 )) || die "the sandbox did not start within 60 s"
-    sleep 0.2
-  done
-  AWS_ENDPOINT_URL="$(grep -o 'http://[0-9.:]*' "$work/sandbox.ready")"
+  # The launcher waits (bounded) for it and prints AWS_ENDPOINT_URL= and
+  # SANDBOX_PID= (which scripts/demo's cleanup stops).
+  local started_sandbox
+  started_sandbox="$(STATIC_ROOT="$work/static" "$DEMO_PYTHON" -m stackpilot_sandbox start --port 0 \
+    --scenario demo/scenarios/demo.yaml --log "$out/logs/sandbox.log")" \
+    || die "the sandbox did not start; see $out/logs/sandbox.log"
+  eval "$started_sandbox"
   export AWS_ENDPOINT_URL
   # Dummy credentials, and none of the developer's own profiles.
   export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-east-1

@@ -1,12 +1,17 @@
-"""Command line: `serve` runs the sandbox, `seed` creates an app environment in it."""
+"""Command line: `serve` runs the sandbox in the foreground; `start` runs it in
+the background and prints where (for shell scripts), `stop` ends it; `seed`
+creates an app environment in it."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import shlex
 import signal
 import sys
+
+from .launcher import START_TIMEOUT_SECONDS, STOP_TIMEOUT_SECONDS
 
 DEFAULT_PORT = int(os.environ.get("SANDBOX_PORT", "4566"))
 
@@ -38,6 +43,31 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _start(args: argparse.Namespace) -> int:
+    from .launcher import SandboxDidNotStart, start
+
+    try:
+        sandbox = start(args.scenario, port=args.port, host=args.host, log=args.log, timeout=args.timeout)
+    except SandboxDidNotStart as err:
+        print(f"sandbox: {err}", file=sys.stderr)
+        return 1
+    # `eval "$(python -m stackpilot_sandbox start ...)"` sets these in a shell.
+    for name, value in (
+        ("AWS_ENDPOINT_URL", sandbox.url),
+        ("SANDBOX_PID", str(sandbox.pid)),
+        ("SANDBOX_LOG", str(sandbox.log)),
+    ):
+        print(f"{name}={shlex.quote(value)}")
+    return 0
+
+
+def _stop(args: argparse.Namespace) -> int:
+    from .launcher import stop
+
+    stop(args.pid, args.timeout)
+    return 0
+
+
 def _seed(args: argparse.Namespace) -> int:
     from .seed import seed
 
@@ -54,6 +84,20 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--port", type=int, default=DEFAULT_PORT, help="0 picks a free port")
     serve.add_argument("--scenario", help="scenario YAML file")
     serve.set_defaults(run=_serve)
+    start = commands.add_parser(
+        "start",
+        help="run the sandbox in the background; print AWS_ENDPOINT_URL=, SANDBOX_PID=, SANDBOX_LOG= once it is ready",
+    )
+    start.add_argument("--host", default="127.0.0.1")
+    start.add_argument("--port", type=int, default=DEFAULT_PORT, help="0 picks a free port")
+    start.add_argument("--scenario", help="scenario YAML file")
+    start.add_argument("--log", required=True, help="file for the server's output")
+    start.add_argument("--timeout", type=float, default=START_TIMEOUT_SECONDS, help="seconds to wait until it is ready")
+    start.set_defaults(run=_start)
+    stop = commands.add_parser("stop", help="stop a sandbox that `start` started")
+    stop.add_argument("--pid", type=int, required=True)
+    stop.add_argument("--timeout", type=float, default=STOP_TIMEOUT_SECONDS, help="seconds before SIGTERM becomes SIGKILL")
+    stop.set_defaults(run=_stop)
     seed = commands.add_parser("seed", help="create an app environment, print its deploy contract")
     seed.add_argument("env")
     seed.add_argument(

@@ -2,22 +2,22 @@
 
 Everything moto already does well (clusters, task definitions, tags, ARNs,
 ENIs) stays moto's; this subclass takes over the parts that must move with
-time: services' deployments and tasks' lifecycles. `install()` makes moto
-create this backend instead of its own.
+time: services' deployments and tasks' lifecycles. The sandbox keeps these
+backends in a registry of its own, `sandbox_ecs_backends` (moto's
+`ecs_backends` is left alone); server.py routes ECS requests to them.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import moto.ecs.urls as ecs_urls
-from moto.ec2.models.elastic_network_interfaces import NetworkInterface
+from moto.core.base_backend import BackendDict
 from moto.ecs.exceptions import InvalidParameterException
-from moto.ecs.models import EC2ContainerServiceBackend, ecs_backends
+from moto.ecs.models import EC2ContainerServiceBackend
 
 from .ecs_deployments import Deployment, ServiceRollout
 from .runtime import RUNTIME
-from .scenario import TaskFacts, TaskPlan
+from .scenario import Outcome, TaskFacts, TaskPlan
 from .tasks import SandboxTask
 
 AWSVPC_REQUIRED = "Network Configuration must be provided when networkMode 'awsvpc' is specified."
@@ -48,7 +48,10 @@ class SandboxEcsBackend(EC2ContainerServiceBackend):
 
     @property
     def _url_module(self) -> Any:
-        # moto finds a service's routes next to its backend's module.
+        # moto builds the routes from the module this names: ours answers with
+        # SandboxEcsResponse. Imported here: that module imports this one.
+        from . import ecs_urls
+
         return ecs_urls
 
     # --- time -------------------------------------------------------------
@@ -137,7 +140,7 @@ class SandboxEcsBackend(EC2ContainerServiceBackend):
     def _launch_for_service(self, service: Any, deployment: Deployment, now: float) -> SandboxTask | str:
         task_definition = self.describe_task_definition(deployment.task_definition)
         plan = RUNTIME.scenario.plan_for(task_facts(task_definition, service.name, deployment.id))
-        if plan.outcome == "cannot-place":
+        if plan.outcome is Outcome.CANNOT_PLACE:
             return plan.placement_failure
         task = self._new_task(
             service.cluster_name,
@@ -221,7 +224,7 @@ class SandboxEcsBackend(EC2ContainerServiceBackend):
         # moto's model indexes the key unconditionally.
         awsvpc.setdefault("securityGroups", [])
         plan = RUNTIME.scenario.plan_for(task_facts(task_definition, None, started_by or ""))
-        if plan.outcome == "cannot-place":
+        if plan.outcome is Outcome.CANNOT_PLACE:
             self.last_run_failures = [
                 {"arn": task_definition.arn, "reason": plan.placement_failure} for _ in range(count)
             ]
@@ -272,19 +275,11 @@ class SandboxEcsBackend(EC2ContainerServiceBackend):
         return super().stop_task(cluster_str, task_str, reason)
 
 
-def install() -> None:
-    """Make moto build sandbox backends and tasks from now on."""
-    # moto names a task's ENI DNS only in VPCs with DNS hostnames on, then
-    # reads the name for every awsvpc task; give the attribute a default.
-    if not hasattr(NetworkInterface, "private_dns_name"):
-        NetworkInterface.private_dns_name = None
-    ecs_backends.backend = SandboxEcsBackend
-    for account in ecs_backends.values():
-        account.backend = SandboxEcsBackend
+sandbox_ecs_backends: BackendDict[SandboxEcsBackend] = BackendDict(SandboxEcsBackend, "ecs")
 
 
 def tick_all(now: float) -> None:
-    for account in list(ecs_backends.values()):
+    for account in list(sandbox_ecs_backends.values()):
         for backend in list(account.values()):
             if isinstance(backend, SandboxEcsBackend):
                 backend.tick(now)

@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from .clock import Clock, as_datetime
-from .tasks import SandboxTask
+from .tasks import SandboxTask, TaskPhase
 
 DEFAULT_DEPLOYMENT_CONFIGURATION: dict[str, Any] = {
     "deploymentCircuitBreaker": {"enable": False, "rollback": False},
@@ -246,7 +246,7 @@ class ServiceRollout:
         for old in old_deployments:
             stopped = []
             for task in self._active(old):
-                if task.last_status != "RUNNING":
+                if task.last_status is not TaskPhase.RUNNING:
                     stopped.append(task)
                 elif primary_healthy >= desired or serving - 1 >= floor:
                     serving -= 1
@@ -261,11 +261,11 @@ class ServiceRollout:
         if extra <= 0:
             return
         # Pending tasks go first, as the scheduler prefers them.
-        victims = sorted(active, key=lambda t: t.last_status == "RUNNING")[:extra]
+        victims = sorted(active, key=lambda t: t.last_status is TaskPhase.RUNNING)[:extra]
         self._stop(now, victims, f"Scaling activity initiated by (deployment {primary.id})")
 
     def _stop(self, now: float, tasks: list[SandboxTask], reason: str) -> None:
-        running = [t for t in tasks if t.last_status == "RUNNING"]
+        running = [t for t in tasks if t.last_status is TaskPhase.RUNNING]
         for task in tasks:
             task.request_stop(now, "ServiceSchedulerInitiated", reason)
         if running:
@@ -324,7 +324,7 @@ class ServiceRollout:
 
 
 def _running(tasks: list[SandboxTask]) -> int:
-    return sum(1 for t in tasks if t.last_status == "RUNNING")
+    return sum(1 for t in tasks if t.last_status is TaskPhase.RUNNING)
 
 
 def _healthy(tasks: list[SandboxTask], now: float) -> int:

@@ -11,11 +11,21 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 import yaml
 
-OUTCOMES = ("run", "crash", "never-starts", "cannot-place")
+
+
+class Outcome(StrEnum):
+    """How a task ends (the scenario's `outcome`)."""
+
+    RUN = "run"  # a service task stays up; a one-off task exits after runSeconds
+    CRASH = "crash"  # exits with exitCode (default 1) runSeconds after it started
+    NEVER_STARTS = "never-starts"  # stays PENDING
+    CANNOT_PLACE = "cannot-place"  # never gets a task
+
 
 DEFAULT_PLACEMENT_FAILURE = (
     "Capacity is unavailable at this time. Please try again later or in a different availability zone"
@@ -33,7 +43,7 @@ class TaskPlan:
     task counts as healthy (for draining old tasks and for completing the
     deployment) once it has been RUNNING for `healthySeconds`."""
 
-    outcome: str = "run"
+    outcome: Outcome = Outcome.RUN
     provision_seconds: float = 5.0
     pending_seconds: float = 15.0
     run_seconds: float = 20.0
@@ -49,7 +59,7 @@ class TaskPlan:
             return self.exit_codes[container]
         if self.exit_code is not None:
             return self.exit_code
-        return 1 if self.outcome == "crash" else 0
+        return 1 if self.outcome is Outcome.CRASH else 0
 
 
 @dataclass(frozen=True)
@@ -129,7 +139,7 @@ class Scenario:
 
 # YAML key -> TaskPlan field, and how to convert it.
 _PLAN_KEYS = {
-    "outcome": ("outcome", str),
+    "outcome": ("outcome", Outcome),
     "provisionSeconds": ("provision_seconds", float),
     "pendingSeconds": ("pending_seconds", float),
     "runSeconds": ("run_seconds", float),
@@ -150,55 +160,84 @@ _MATCH_KEYS = {
 
 
 def _plan_overrides(raw: dict[str, Any], where: str) -> dict[str, Any]:
+    _reject_unknown(raw, set(_PLAN_KEYS), where)
     overrides = {}
     for key, value in raw.items():
-        if key not in _PLAN_KEYS:
-            raise ScenarioError(f"{where}: unknown key `{key}`")
         name, convert = _PLAN_KEYS[key]
+        if convert is Outcome and value not in set(Outcome):
+            raise ScenarioError(f"{where}.outcome must be one of {', '.join(Outcome)}")
         try:
             overrides[name] = convert(value)
         except (TypeError, ValueError) as err:
             raise ScenarioError(f"{where}.{key}: {err}") from err
-    if overrides.get("outcome", "run") not in OUTCOMES:
-        raise ScenarioError(f"{where}.outcome must be one of {', '.join(OUTCOMES)}")
     return overrides
 
 
 def _rule(raw: dict[str, Any], index: int) -> Rule:
     where = f"tasks.rules[{index}]"
-    raw = dict(raw)
-    match_raw = raw.pop("match", {}) or {}
-    unknown = set(match_raw) - set(_MATCH_KEYS)
-    if unknown:
-        raise ScenarioError(f"{where}.match: unknown key(s) {sorted(unknown)}")
+    raw = _mapping(raw, where)
+    match_raw = _mapping(raw.pop("match", None), f"{where}.match")
+    _reject_unknown(match_raw, set(_MATCH_KEYS), f"{where}.match")
     match = Match(**{_MATCH_KEYS[k]: str(v) for k, v in match_raw.items()})
     return Rule(match=match, overrides=_plan_overrides(raw, where))
 
 
-def parse_scenario(raw: dict[str, Any] | None) -> Scenario:
-    raw = dict(raw or {})
-    known = {"name", "timeScale", "tasks", "throttling", "local"}
-    unknown = set(raw) - known
+def _mapping(value: Any, where: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ScenarioError(f"{where} must be a mapping")
+    return dict(value)
+
+
+def _reject_unknown(raw: dict[str, Any], known: set[str], where: str) -> None:
+    unknown = sorted(set(raw) - known)
     if unknown:
-        raise ScenarioError(f"unknown top-level key(s) {sorted(unknown)}")
-    tasks = dict(raw.get("tasks") or {})
-    rules_raw = tasks.pop("rules", []) or []
-    defaults = dataclasses.replace(TaskPlan(), **_plan_overrides(tasks, "tasks"))
-    throttling_raw = dict(raw.get("throttling") or {})
-    throttling = Throttling(
-        operations=tuple(throttling_raw.get("operations", ())),
-        share=float(throttling_raw.get("share", 0.0)),
-        seed=int(throttling_raw.get("seed", 0)),
-        max_consecutive=throttling_raw.get("maxConsecutive"),
-    )
-    local = tuple(
-        LocalCommand(
+        listed = ", ".join(f"`{key}`" for key in unknown)
+        raise ScenarioError(f"{where}: unknown key(s) {listed} (known: {', '.join(sorted(known))})")
+
+
+def _throttling(raw: dict[str, Any]) -> Throttling:
+    _reject_unknown(raw, {"operations", "share", "seed", "maxConsecutive"}, "throttling")
+    try:
+        max_consecutive = raw.get("maxConsecutive")
+        return Throttling(
+            operations=tuple(str(op) for op in raw.get("operations", ())),
+            share=float(raw.get("share", 0.0)),
+            seed=int(raw.get("seed", 0)),
+            max_consecutive=None if max_consecutive is None else int(max_consecutive),
+        )
+    except (TypeError, ValueError) as err:
+        raise ScenarioError(f"throttling: {err}") from err
+
+
+def _local_command(raw: Any, index: int) -> LocalCommand:
+    where = f"local[{index}]"
+    entry = _mapping(raw, where)
+    _reject_unknown(entry, {"family", "cwd", "timeoutSeconds"}, where)
+    if "family" not in entry:
+        raise ScenarioError(f"{where}: `family` is required")
+    try:
+        return LocalCommand(
             family=str(entry["family"]),
-            cwd=entry.get("cwd"),
+            cwd=None if entry.get("cwd") is None else str(entry["cwd"]),
             timeout_seconds=float(entry.get("timeoutSeconds", 600)),
         )
-        for entry in raw.get("local") or []
-    )
+    except (TypeError, ValueError) as err:
+        raise ScenarioError(f"{where}: {err}") from err
+
+
+def parse_scenario(raw: dict[str, Any] | None) -> Scenario:
+    raw = _mapping(raw, "the scenario")
+    _reject_unknown(raw, {"name", "timeScale", "tasks", "throttling", "local"}, "the scenario")
+    tasks = _mapping(raw.get("tasks"), "tasks")
+    rules_raw = tasks.pop("rules", []) or []
+    defaults = dataclasses.replace(TaskPlan(), **_plan_overrides(tasks, "tasks"))
+    throttling = _throttling(_mapping(raw.get("throttling"), "throttling"))
+    local_raw = raw.get("local") or []
+    if not isinstance(local_raw, list):
+        raise ScenarioError("local must be a list of {family, cwd, timeoutSeconds}")
+    local = tuple(_local_command(entry, i) for i, entry in enumerate(local_raw))
     time_scale = float(raw.get("timeScale", 0.01))
     if time_scale <= 0:
         raise ScenarioError("timeScale must be greater than 0")

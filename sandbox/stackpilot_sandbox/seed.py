@@ -4,7 +4,7 @@
 subnets and a security group, the `<env>-cluster`, one log group and task
 definition per service plus the `backend_update` migration task, and the
 services running `latest` with the circuit breaker (and rollback) on. It
-returns the deploy contract exactly as DESIGN.md shapes it.
+returns the deploy contract as docs/deploy-contract.md describes it.
 """
 
 from __future__ import annotations

@@ -15,14 +15,20 @@ import threading
 import traceback
 from urllib.parse import parse_qs
 
+from flask import Flask
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.core.utils import convert_to_flask_response
+from moto.moto_server.utilities import RegexConverter
 from moto.moto_server.werkzeug_app import (
+    HTTP_METHODS,
+    BackendRequest,
     DomainDispatcherApplication,
     MotoRequestHandler,
     create_backend_app,
 )
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from . import control, ecs_backend, ecs_responses, executor, service_deployments
+from . import control, ecs_backend, executor
 from .call_log import is_mutating
 from .faults import throttling_response
 from .runtime import RUNTIME
@@ -102,15 +108,28 @@ class QuietRequestHandler(MotoRequestHandler):
         pass
 
 
-def install() -> None:
-    ecs_backend.install()
-    ecs_responses.install()
-    service_deployments.install()
+def create_app(service: str) -> Flask:
+    """moto's app for each service, except ECS: its routes come from the
+    sandbox's own backend (ecs_urls.py), answered by SandboxEcsResponse."""
+    if service != "ecs":
+        return create_backend_app(service)
+    app = Flask("stackpilot-sandbox-ecs")
+    app.request_class = BackendRequest
+    app.url_map.converters["regex"] = RegexConverter
+    backend = ecs_backend.sandbox_ecs_backends[DEFAULT_ACCOUNT_ID]["us-east-1"]
+    for index, (path, handler) in enumerate(backend.flask_paths.items()):
+        app.add_url_rule(
+            path,
+            endpoint=f"ecs-{index}",
+            view_func=convert_to_flask_response(handler),
+            methods=HTTP_METHODS,
+            strict_slashes=False,
+        )
+    return app
 
 
 def build_server(host: str, port: int) -> BaseWSGIServer:
-    install()
-    app = SandboxApp(DomainDispatcherApplication(create_backend_app))
+    app = SandboxApp(DomainDispatcherApplication(create_app))
     return make_server(host, port, app, threaded=True, request_handler=QuietRequestHandler)
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from moto.core.responses import ActionResult
-from moto.ecs.responses import EC2ContainerServiceResponse
 
 from .ecs_deployments import Deployment, ServiceRollout, circuit_breaker_threshold
 
@@ -91,32 +90,33 @@ def _visible(rollout: ServiceRollout) -> list[Deployment]:
     return [d for d in rollout.history if d.rollback_for is None]
 
 
-def _list_service_deployments(self: EC2ContainerServiceResponse) -> ActionResult:
-    backend = self.ecs_backend
-    service = backend._get_service(self._get_param("cluster", "default"), self._get_param("service"))
-    rollout = backend.rollouts[backend._key(service)]
-    wanted = set(self._get_param("status") or [])
-    briefs = [_brief(rollout, d) for d in _visible(rollout)]
-    briefs = [b for b in briefs if not wanted or b["status"] in wanted]
-    return ActionResult({"serviceDeployments": briefs[: int(self._get_param("maxResults") or 20)]})
+class ServiceDeploymentActions:
+    """The two actions, mixed into SandboxEcsResponse (which has `ecs_backend`
+    and moto's `_get_param`)."""
 
+    ecs_backend: Any
+    _get_param: Any
 
-def _describe_service_deployments(self: EC2ContainerServiceResponse) -> ActionResult:
-    backend = self.ecs_backend
-    found, failures = [], []
-    index = {
-        _arn(rollout, "service-deployment", deployment): (rollout, deployment)
-        for rollout in backend.rollouts.values()
-        for deployment in _visible(rollout)
-    }
-    for arn in self._get_param("serviceDeploymentArns") or []:
-        if arn in index:
-            found.append(_detail(*index[arn]))
-        else:
-            failures.append({"arn": arn, "reason": "MISSING"})
-    return ActionResult({"serviceDeployments": found, "failures": failures})
+    def list_service_deployments(self) -> ActionResult:
+        backend = self.ecs_backend
+        service = backend._get_service(self._get_param("cluster", "default"), self._get_param("service"))
+        rollout = backend.rollouts[backend._key(service)]
+        wanted = set(self._get_param("status") or [])
+        briefs = [_brief(rollout, d) for d in _visible(rollout)]
+        briefs = [b for b in briefs if not wanted or b["status"] in wanted]
+        return ActionResult({"serviceDeployments": briefs[: int(self._get_param("maxResults") or 20)]})
 
-
-def install() -> None:
-    EC2ContainerServiceResponse.list_service_deployments = _list_service_deployments
-    EC2ContainerServiceResponse.describe_service_deployments = _describe_service_deployments
+    def describe_service_deployments(self) -> ActionResult:
+        backend = self.ecs_backend
+        found, failures = [], []
+        index = {
+            _arn(rollout, "service-deployment", deployment): (rollout, deployment)
+            for rollout in backend.rollouts.values()
+            for deployment in _visible(rollout)
+        }
+        for arn in self._get_param("serviceDeploymentArns") or []:
+            if arn in index:
+                found.append(_detail(*index[arn]))
+            else:
+                failures.append({"arn": arn, "reason": "MISSING"})
+        return ActionResult({"serviceDeployments": found, "failures": failures})

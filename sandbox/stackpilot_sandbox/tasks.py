@@ -10,22 +10,68 @@ and writes the containers' log lines to CloudWatch Logs.
 from __future__ import annotations
 
 import uuid
+from enum import StrEnum
 from typing import Any
 
+from moto.ec2 import ec2_backends
+from moto.ec2.utils import random_private_ip
 from moto.ecs.models import Task
 
 from .clock import Clock, as_datetime
 from .executor import LocalProcess, container_argv, container_env
 from .logs import MISSING_GROUP_REASON, AwslogsTarget
-from .scenario import LocalCommand, TaskPlan
+from .scenario import LocalCommand, Outcome, TaskPlan
 
 ESSENTIAL_EXITED = "Essential container in task exited"
-ACTIVE_PHASES = ("PROVISIONING", "PENDING", "RUNNING")
+
+
+class TaskPhase(StrEnum):
+    """A Fargate task's lastStatus, in lifecycle order."""
+
+    PROVISIONING = "PROVISIONING"
+    PENDING = "PENDING"
+    RUNNING = "RUNNING"
+    STOPPING = "STOPPING"
+    DEPROVISIONING = "DEPROVISIONING"
+    STOPPED = "STOPPED"
+
+
+ACTIVE_PHASES = frozenset({TaskPhase.PROVISIONING, TaskPhase.PENDING, TaskPhase.RUNNING})
+
+
+class _WithoutAwsvpc:
+    """A task definition as moto's Task.__init__ sees it when the sandbox
+    attaches the task's network interface itself (see SandboxTask)."""
+
+    network_mode = None
+
+    def __init__(self, task_definition: Any) -> None:
+        self._task_definition = task_definition
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._task_definition, name)
 
 
 class SandboxTask(Task):
-    def __init__(self, cluster: Any, task_definition: Any, *args: Any, **kwargs: Any) -> None:
-        super().__init__(cluster, task_definition, *args, **kwargs)
+    def __init__(
+        self,
+        cluster: Any,
+        task_definition: Any,
+        *args: Any,
+        networking_configuration: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        # moto's Task reads the ENI's private DNS name, which moto sets only in
+        # VPCs with DNS hostnames on; the sandbox attaches the ENI itself so a
+        # task runs in any VPC, as on AWS. The backend has checked the awsvpc
+        # configuration before it gets here.
+        awsvpc = task_definition.network_mode == "awsvpc" and networking_configuration is not None
+        seen_by_moto = _WithoutAwsvpc(task_definition) if awsvpc else task_definition
+        super().__init__(cluster, seen_by_moto, *args, networking_configuration=networking_configuration, **kwargs)
+        if awsvpc:
+            assert networking_configuration is not None
+            self.network_configuration = networking_configuration
+            self.attachments.append(self._network_interface(networking_configuration["awsvpcConfiguration"]))
         # ECS task ids are 32 hex digits; log stream names end with them.
         self.id = uuid.uuid4().hex
         self.family = task_definition.family
@@ -47,13 +93,37 @@ class SandboxTask(Task):
         self.plan: TaskPlan | None = None
         self.failed = False  # stopped on its own, as the circuit breaker counts
         self.failure_counted = False
-        self._phase = "PROVISIONING"
+        self._phase = TaskPhase.PROVISIONING
         self._next_at: float | None = None
         self._healthy_at: float | None = None
         self._clock: Clock | None = None
         self._local: LocalCommand | None = None
         self._processes: dict[str, LocalProcess] = {}
         self._logs: dict[str, AwslogsTarget] = {}
+
+    def _network_interface(self, awsvpc: dict[str, Any]) -> dict[str, Any]:
+        subnet = awsvpc["subnets"][0]
+        eni = ec2_backends[self._account_id][self.region_name].create_network_interface(
+            subnet=subnet,
+            private_ip_address=random_private_ip(),
+            group_ids=awsvpc.get("securityGroups", []),
+            description="sandbox ECS task",
+        )
+        eni.status = "in-use"
+        eni.device_index = 0
+        details = {
+            "subnetId": subnet,
+            "networkInterfaceId": eni.id,
+            "macAddress": eni.mac_address,
+            "privateDnsName": getattr(eni, "private_dns_name", None),
+            "privateIPv4Address": eni.private_ip_address,
+        }
+        return {
+            "id": str(uuid.uuid4()),
+            "type": "ElasticNetworkInterface",
+            "status": "ATTACHED",
+            "details": [{"name": name, "value": value} for name, value in details.items()],
+        }
 
     def _container(self, definition: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -62,7 +132,7 @@ class SandboxTask(Task):
             "taskArn": "",
             "name": definition.get("name"),
             "image": definition.get("image"),
-            "lastStatus": "PENDING",
+            "lastStatus": TaskPhase.PENDING,
             "networkInterfaces": self._network_interfaces(),
             "healthStatus": "UNKNOWN",
             "cpu": str(definition.get("cpu", 0)),
@@ -80,13 +150,14 @@ class SandboxTask(Task):
 
     # moto reads and writes `last_status`; the phase is ours alone.
     @property
-    def last_status(self) -> str:
+    def last_status(self) -> TaskPhase:
         return self._phase
 
     @last_status.setter
     def last_status(self, value: str) -> None:
-        if value == "STOPPED" and self._phase != "STOPPED":
-            self._phase = "STOPPED"
+        # moto writes plain strings here; only its "STOPPED" means anything to the lifecycle.
+        if value == TaskPhase.STOPPED:
+            self._phase = TaskPhase.STOPPED
 
     def start(self, plan: TaskPlan, clock: Clock, local: LocalCommand | None, now: float) -> None:
         self.plan = plan
@@ -100,15 +171,15 @@ class SandboxTask(Task):
     @property
     def exits_by_itself(self) -> bool:
         assert self.plan is not None
-        return self.plan.outcome == "crash" or self.service_name is None
+        return self.plan.outcome is Outcome.CRASH or self.service_name is None
 
     @property
     def is_active(self) -> bool:
-        return self.desired_status == "RUNNING" and self._phase in ACTIVE_PHASES
+        return self.desired_status == TaskPhase.RUNNING and self._phase in ACTIVE_PHASES
 
     def is_healthy(self, now: float) -> bool:
         """Running long enough that the scheduler trusts it (a health check passed)."""
-        running = self.is_active and self._phase == "RUNNING"
+        running = self.is_active and self._phase is TaskPhase.RUNNING
         return running and self._healthy_at is not None and now >= self._healthy_at
 
     def tick(self, now: float) -> None:
@@ -123,21 +194,21 @@ class SandboxTask(Task):
         assert self.plan is not None and self._clock is not None
         self.version += 1
         phase = self._phase
-        if phase == "PROVISIONING":
-            self._phase = "PENDING"
+        if phase is TaskPhase.PROVISIONING:
+            self._phase = TaskPhase.PENDING
             self.pull_started_at = as_datetime(at)
-            never = self.plan.outcome == "never-starts"
+            never = self.plan.outcome is Outcome.NEVER_STARTS
             self._next_at = None if never else self._clock.after(at, self.plan.pending_seconds)
-        elif phase == "PENDING":
+        elif phase is TaskPhase.PENDING:
             self.pull_stopped_at = as_datetime(at)
             self._begin_running(at)
-        elif phase == "RUNNING":
+        elif phase is TaskPhase.RUNNING:
             self._essential_exit(at, {c["name"]: self.plan.exit_code_for(c["name"]) for c in self.containers})
-        elif phase == "STOPPING":
-            self._phase = "DEPROVISIONING"
+        elif phase is TaskPhase.STOPPING:
+            self._phase = TaskPhase.DEPROVISIONING
             self._next_at = self._clock.after(at, self.plan.stopping_seconds / 2)
-        elif phase == "DEPROVISIONING":
-            self._phase = "STOPPED"
+        elif phase is TaskPhase.DEPROVISIONING:
+            self._phase = TaskPhase.STOPPED
             self.stopped_at = as_datetime(at)
             self._next_at = None
 
@@ -152,13 +223,13 @@ class SandboxTask(Task):
                 self._stop(at, "TaskFailedToStart", MISSING_GROUP_REASON, exit_codes=None)
                 return
             self._logs[definition["name"]] = target
-        self._phase = "RUNNING"
+        self._phase = TaskPhase.RUNNING
         self._healthy_at = self._clock.after(at, self.plan.healthy_seconds)
         self.started_at = as_datetime(at)
         self.connectivity = "CONNECTED"
         self.connectivity_at = as_datetime(at)
         for container in self.containers:
-            container["lastStatus"] = "RUNNING"
+            container["lastStatus"] = TaskPhase.RUNNING
         if self._local is not None:
             self._start_local_processes()
             self._next_at = None
@@ -181,7 +252,7 @@ class SandboxTask(Task):
             )
 
     def _collect_local_output(self, now: float) -> None:
-        if not self._processes or self._phase != "RUNNING":
+        if not self._processes or self._phase is not TaskPhase.RUNNING:
             return
         for name, process in self._processes.items():
             finished = process.finished
@@ -207,22 +278,22 @@ class SandboxTask(Task):
     def request_stop(self, at: float, stop_code: str, reason: str) -> None:
         """Someone (a user or the service scheduler) stops the task."""
         if self._phase in ACTIVE_PHASES:
-            running = {c["name"]: 0 for c in self.containers if c["lastStatus"] == "RUNNING"}
+            running = {c["name"]: 0 for c in self.containers if c["lastStatus"] is TaskPhase.RUNNING}
             for process in self._processes.values():
                 process.stop()
             self._stop(at, stop_code, reason, running or None)
-        self.desired_status = "STOPPED"
+        self.desired_status = TaskPhase.STOPPED
 
     def _stop(self, at: float, stop_code: str, reason: str, exit_codes: dict[str, int] | None) -> None:
         assert self._clock is not None and self.plan is not None
-        self.desired_status = "STOPPED"
+        self.desired_status = TaskPhase.STOPPED
         self.stop_code = stop_code
         self.stopped_reason = reason
         self.stopping_at = as_datetime(at)
         self.execution_stopped_at = as_datetime(at)
         for container in self.containers:
-            container["lastStatus"] = "STOPPED"
+            container["lastStatus"] = TaskPhase.STOPPED
             if exit_codes is not None and container["name"] in exit_codes:
                 container["exitCode"] = exit_codes[container["name"]]
-        self._phase = "STOPPING"
+        self._phase = TaskPhase.STOPPING
         self._next_at = self._clock.after(at, self.plan.stopping_seconds / 2)

@@ -1,79 +1,22 @@
-"""The test harness: a sandbox process per test on a free port, and helpers."""
+"""The test harness: a sandbox per test on a free port (through the
+package's launcher), and helpers for waiting on what it simulates."""
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 
 SANDBOX_DIR = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-READY_PREFIX = "sandbox listening on "
-CREDENTIALS = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_REGION": "us-east-1",
-}
 
 sys.path.insert(0, str(SANDBOX_DIR))
-from stackpilot_sandbox.seed import seed  # noqa: E402
-
-
-class Sandbox:
-    def __init__(self, process: subprocess.Popen, url: str) -> None:
-        self.process = process
-        self.url = url
-
-    # --- control endpoint ---------------------------------------------------
-
-    def _control(self, method: str, path: str, body: bytes | None = None) -> dict[str, Any]:
-        request = urllib.request.Request(f"{self.url}/_sandbox{path}", data=body, method=method)
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return json.loads(response.read())
-
-    def load(self, scenario_yaml: str) -> dict[str, Any]:
-        return self._control("POST", "/scenario", scenario_yaml.encode())
-
-    def calls(self) -> list[dict[str, Any]]:
-        return self._control("GET", "/calls")["calls"]
-
-    def clear_calls(self) -> None:
-        self._control("DELETE", "/calls")
-
-    # --- clients ------------------------------------------------------------
-
-    def client(self, service: str, attempts: int | None = None):
-        """A boto3 client; `attempts` caps tries per call (1 = no retries)."""
-        config = Config(retries={"total_max_attempts": attempts, "mode": "standard"}) if attempts else None
-        return boto3.client(
-            service,
-            endpoint_url=self.url,
-            region_name="us-east-1",
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-            config=config,
-        )
-
-    def env(self) -> dict[str, str]:
-        """Environment for AWS clients run as subprocesses."""
-        env = dict(os.environ, **CREDENTIALS, AWS_ENDPOINT_URL=self.url)
-        env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
-        env.pop("AWS_PROFILE", None)
-        return env
-
-    def seed(self, env: str = "alpha", desired_count: int = 1) -> dict[str, Any]:
-        return seed(env, self.url, desired_count=desired_count)
+from stackpilot_sandbox.launcher import CREDENTIALS, start  # noqa: E402
 
 
 def wait_until(check: Callable[[], Any], timeout: float = 20.0, interval: float = 0.05) -> Any:
@@ -88,34 +31,10 @@ def wait_until(check: Callable[[], Any], timeout: float = 20.0, interval: float 
         time.sleep(interval)
 
 
-def start_sandbox() -> Sandbox:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "stackpilot_sandbox", "serve", "--port", "0"],
-        cwd=SANDBOX_DIR,
-        stdout=subprocess.PIPE,
-        text=True,
-        env=dict(os.environ, **CREDENTIALS),
-    )
-    assert process.stdout is not None
-    line = process.stdout.readline().strip()
-    if not line.startswith(READY_PREFIX):
-        process.kill()
-        raise RuntimeError(f"sandbox did not start: {line!r}")
-    return Sandbox(process, line[len(READY_PREFIX) :])
-
-
 @pytest.fixture
-def sandbox():
-    box = start_sandbox()
-    try:
+def sandbox(tmp_path):
+    with start(cwd=SANDBOX_DIR, log=tmp_path / "sandbox.log", env=dict(os.environ, **CREDENTIALS)) as box:
         yield box
-    finally:
-        box.process.terminate()
-        try:
-            box.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            box.process.kill()
-            box.process.wait()
 
 
 # --- helpers shared by the test files -------------------------------------------

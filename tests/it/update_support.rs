@@ -3,10 +3,10 @@
 //! at it. Nothing here can reach AWS: every client gets a 127.0.0.1 endpoint
 //! and dummy credentials, and the developer's own AWS settings are cleared.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -46,36 +46,51 @@ fn sandbox_python() -> &'static Path {
 }
 
 pub struct Sandbox {
-    child: Child,
+    /// The server's pid; the launcher started it in a session of its own.
+    pid: u32,
     pub port: u16,
     pub dir: tempfile::TempDir,
 }
 
 impl Sandbox {
-    /// Starts a sandbox with a scenario from `tests/fixtures/update/`.
+    /// Starts a sandbox with a scenario from `tests/fixtures/update/`,
+    /// through the sandbox's launcher (`python -m stackpilot_sandbox start`):
+    /// it waits, bounded, for the server to be ready and fails with the end
+    /// of the server's log (kept in the test's temp dir) when it is not.
     pub fn start(scenario: &str) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let scenario = repo_root().join("tests/fixtures/update").join(scenario);
-        let mut child = Command::new(sandbox_python())
-            .args(["-m", "stackpilot_sandbox", "serve", "--port", "0", "--scenario"])
+        let out = Command::new(sandbox_python())
+            .args(["-m", "stackpilot_sandbox", "start", "--port", "0", "--scenario"])
             .arg(&scenario)
+            .arg("--log")
+            .arg(dir.path().join("sandbox.log"))
             .current_dir(dir.path())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("the sandbox starts");
-        let stdout = child.stdout.take().expect("piped stdout");
-        let mut line = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("the sandbox prints its ready line");
-        let port = line
-            .trim()
+            .output()
+            .expect("the sandbox launcher runs");
+        assert!(
+            out.status.success(),
+            "the sandbox did not start: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // The launcher prints shell assignments: AWS_ENDPOINT_URL=http://127.0.0.1:PORT, SANDBOX_PID=N, ...
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let value = |name: &str| {
+            stdout
+                .lines()
+                .find_map(|line| line.strip_prefix(name)?.strip_prefix('='))
+                .unwrap_or_else(|| panic!("no {name}= in the launcher's output {stdout:?}"))
+                .to_owned()
+        };
+        let port = value("AWS_ENDPOINT_URL")
             .rsplit(':')
             .next()
             .and_then(|p| p.parse().ok())
-            .unwrap_or_else(|| panic!("no port in the sandbox's ready line {line:?}"));
-        Sandbox { child, port, dir }
+            .unwrap_or_else(|| panic!("no port in the launcher's output {stdout:?}"));
+        let pid = value("SANDBOX_PID")
+            .parse()
+            .unwrap_or_else(|_| panic!("no pid in the launcher's output {stdout:?}"));
+        Sandbox { pid, port, dir }
     }
 
     pub fn endpoint(&self) -> String {
@@ -291,20 +306,11 @@ impl Sandbox {
 
 impl Drop for Sandbox {
     fn drop(&mut self) {
-        // SIGTERM lets it stop the local processes it started.
-        // SAFETY: plain kill(2) on our own child's pid.
-        unsafe {
-            libc::kill(self.child.id() as i32, libc::SIGTERM);
-        }
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        // SIGTERM lets it stop the local processes it started; the launcher
+        // waits (bounded) and then kills the server's process group.
+        let _ = Command::new(sandbox_python())
+            .args(["-m", "stackpilot_sandbox", "stop", "--pid", &self.pid.to_string()])
+            .status();
     }
 }
 

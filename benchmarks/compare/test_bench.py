@@ -1,6 +1,6 @@
 """Correctness of the benchmark suite on a tiny time scale (not the figures).
 
-Runs bench/run with two scenarios (healthy, circuit-breaker) at time scale
+Runs benchmarks/compare/run with two scenarios (healthy, circuit-breaker) at time scale
 0.02 into a temp dir and checks that every available contender ran and that
 every figure was produced. Takes about 90 s (the AWS CLI's waiters
 poll every 15 real seconds whatever the time scale).

@@ -5,7 +5,7 @@
 # Env: CONTRACT, BACKEND_TAG, FRONTEND_TAG, MEMLOG, WORK, TIME_SCALE,
 # STACKPILOT (the binary), plus AWS_*.
 set -euo pipefail
-poll=$(python3 -c "print(max(2.0 * float('$TIME_SCALE'), 0.01))")
+poll=$(python3 -c 'import sys; print(max(2.0 * float(sys.argv[1]), 0.01))' "$TIME_SCALE")
 args=(update alpha --contract "$CONTRACT" --poll-interval "$poll" --summary "$WORK/summary.md")
 [[ -n "$BACKEND_TAG" ]] && args+=(--backend "$BACKEND_TAG")
 [[ -n "$FRONTEND_TAG" ]] && args+=(--frontend "$FRONTEND_TAG")

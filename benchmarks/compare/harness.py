@@ -7,7 +7,7 @@ timeout, read the call log, inspect the end state. Pairs run in a small
 worker pool (--jobs) so that one suite stays under 10 minutes even though
 the AWS CLI's waiters poll every 15 real seconds.
 
-Usage (through bench/run): harness.py [--time-scale S] [--scenarios a,b]
+Usage (through benchmarks/compare/run): harness.py [--time-scale S] [--scenarios a,b]
   [--contenders x,y] [--jobs N] [--out DIR]
 """
 
@@ -26,18 +26,18 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
-import boto3
 import yaml
-from botocore.config import Config
+
+from stackpilot_sandbox.launcher import Sandbox, start
 
 BENCH = Path(__file__).resolve().parent
-REPO = BENCH.parent
+REPO = BENCH.parents[1]
 VENV_BIN = REPO / "sandbox" / ".venv" / "bin"
 PY = VENV_BIN / "python"
-STACKPILOT = Path(os.environ.get("STACKPILOT_BIN") or REPO / "target" / "release" / "stackpilot")
+# The binary to measure; `run` sets it (benchmarks/lib.sh says which).
+STACKPILOT = os.environ.get("STACKPILOT_BIN", "")
 
 MIGRATION_S = 30.0
 SLOWEST_S = 90.0
@@ -69,7 +69,8 @@ CONTENDERS = {
                    "label": "stackpilot update", "poll_real": None},
 }
 
-RETRY = Config(retries={"max_attempts": 20, "mode": "standard"}, region_name="us-east-1")
+# Tries per boto3 call: the throttled scenario throttles the harness's own calls too.
+ATTEMPTS = 21
 
 
 ACTIVE: set[int] = set()  # process groups started by this harness
@@ -107,53 +108,10 @@ def ecspresso_status() -> str | None:
     return f"cannot be built here: `go list -m -versions github.com/kayac/ecspresso/v2` says: {first}"
 
 
-class Sandbox:
-    def __init__(self, scenario_file: Path, work: Path):
-        self.ready = work / "ready"
-        self.errlog = open(work / "sandbox.log", "w")
-        self.proc = subprocess.Popen(
-            [str(PY), "-m", "stackpilot_sandbox", "serve", "--port", "0", "--scenario", str(scenario_file)],
-            stdout=open(self.ready, "w"), stderr=self.errlog, cwd=work, start_new_session=True)
-        ACTIVE.add(self.proc.pid)
-        deadline = time.time() + 60
-        self.endpoint = None
-        while time.time() < deadline:
-            text = self.ready.read_text()
-            if text.startswith("sandbox listening on "):
-                self.endpoint = text.split()[-1].strip()
-                break
-            if self.proc.poll() is not None:
-                break
-            time.sleep(0.1)
-        if not self.endpoint:
-            self.stop()
-            raise RuntimeError(f"sandbox did not start (see {work / 'sandbox.log'})")
-
-    def control(self, path: str, method: str = "GET"):
-        req = urllib.request.Request(f"{self.endpoint}/_sandbox/{path}", method=method)
-        with urllib.request.urlopen(req, timeout=30) as r:
-            return json.loads(r.read())
-
-    def client(self, name: str):
-        return boto3.client(name, endpoint_url=self.endpoint, config=RETRY,
-                            aws_access_key_id="testing", aws_secret_access_key="testing")
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
-        self.errlog.close()
-        ACTIVE.discard(self.proc.pid)
-
-
 def add_services(sb: Sandbox, contract: dict, count: int) -> None:
     """Seed `count` more backend services shaped like the seed's own."""
     from stackpilot_sandbox.seed import MIGRATION_COMMAND, _register  # noqa: F401  (the seed's helper)
-    ecs, logs = sb.client("ecs"), sb.client("logs")
+    ecs, logs = sb.client("ecs", ATTEMPTS), sb.client("logs", ATTEMPTS)
     net = contract["network"]
     for i in range(1, count + 1):
         name = f"worker-{i:02d}"
@@ -178,7 +136,7 @@ def describe_all(ecs, cluster: str, names: list[str]) -> list[dict]:
 
 
 def settle(sb: Sandbox, contract: dict, limit: float) -> None:
-    ecs = sb.client("ecs")
+    ecs = sb.client("ecs", ATTEMPTS)
     names = [s["service"] for s in contract["services"]]
     deadline = time.time() + limit
     while time.time() < deadline:
@@ -210,7 +168,7 @@ def failed_tasks(ecs, cluster: str) -> list[dict]:
 
 
 def end_state(sb: Sandbox, contract: dict, tags: dict, started: float) -> dict:
-    ecs = sb.client("ecs")
+    ecs = sb.client("ecs", ATTEMPTS)
     names = [s["service"] for s in contract["services"]]
     by_name = {s["service"]: s for s in contract["services"]}
     deployed, rolled_back, not_deployed = True, False, []
@@ -242,13 +200,15 @@ def run_pair(scenario: str, contender: str, scale: float, out: Path) -> dict:
     # Timeout: the scenario's cap in sandbox seconds, plus one 15 s waiter
     # poll per service and the migration (the AWS CLI's granularity).
     cap_real = sc["cap_s"] * scale + 15.0 * (n_services + 2)
-    sb = Sandbox(scenario_file, work)
+    sb: Sandbox | None = None
     try:
-        seeded = subprocess.run([str(PY), "-m", "stackpilot_sandbox", "seed", "alpha", "--endpoint", sb.endpoint],
+        sb = start(scenario_file, log=work / "sandbox.log", cwd=work)
+        ACTIVE.add(sb.pid)
+        seeded = subprocess.run([str(PY), "-m", "stackpilot_sandbox", "seed", "alpha", "--endpoint", sb.url],
                                 capture_output=True, text=True, timeout=120, check=True)
         contract = json.loads(seeded.stdout)
         if sc.get("breaker") is False:
-            ecs = sb.client("ecs")
+            ecs = sb.client("ecs", ATTEMPTS)
             for s in contract["services"]:
                 ecs.update_service(cluster=contract["cluster"], service=s["service"], deploymentConfiguration={
                     "deploymentCircuitBreaker": {"enable": False, "rollback": False},
@@ -257,14 +217,14 @@ def run_pair(scenario: str, contender: str, scale: float, out: Path) -> dict:
             add_services(sb, contract, sc["extra_services"])
         (work / "contract.json").write_text(json.dumps(contract, indent=2))
         settle(sb, contract, limit=max(60.0, 400 * scale))
-        sb.control("calls", "DELETE")
+        sb.clear_calls()
         memlog = work / "mem.txt"
         memlog.write_text("")
-        env = dict(os.environ, AWS_ENDPOINT_URL=sb.endpoint, AWS_ACCESS_KEY_ID="testing",
+        env = dict(os.environ, AWS_ENDPOINT_URL=sb.url, AWS_ACCESS_KEY_ID="testing",
                    AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1", AWS_REGION="us-east-1",
                    PATH=f"{VENV_BIN}:{os.environ.get('PATH', '')}", CONTRACT=str(work / "contract.json"),
                    BACKEND_TAG=sc["backend"], FRONTEND_TAG=sc["frontend"], MEMLOG=str(memlog), WORK=str(work),
-                   TIME_SCALE=str(scale), STACKPILOT=str(STACKPILOT))
+                   TIME_SCALE=str(scale), STACKPILOT=STACKPILOT)
         env.pop("GITHUB_STEP_SUMMARY", None)
         started = time.time()
         with open(work / "tool.out", "w") as so, open(work / "tool.err", "w") as se:
@@ -279,12 +239,12 @@ def run_pair(scenario: str, contender: str, scale: float, out: Path) -> dict:
                 rc = proc.wait()
             ACTIVE.discard(proc.pid)
         ended = time.time()
-        calls = sb.control("calls")["calls"]
+        calls = sb.calls()
         ecs_calls = [c for c in calls if c["service"] == "ecs"]
         by_op: dict[str, int] = {}
         for c in ecs_calls:
             by_op[c["operation"]] = by_op.get(c["operation"], 0) + 1
-        fails = failed_tasks(sb.client("ecs"), contract["cluster"])
+        fails = failed_tasks(sb.client("ecs", ATTEMPTS), contract["cluster"])
         first_fail = min((t["stoppedAt"].timestamp() for t in fails if t.get("stoppedAt")), default=None)
         state = end_state(sb, contract, {"backend": sc["backend"], "frontend": sc["frontend"]}, started)
         mem = [int(x) for x in memlog.read_text().split() if x.isdigit()]
@@ -316,7 +276,9 @@ def run_pair(scenario: str, contender: str, scale: float, out: Path) -> dict:
     except Exception as e:  # record, never hang the suite
         res.update({"error": f"{type(e).__name__}: {e}", "verdict": "harness error", "correct": False})
     finally:
-        sb.stop()
+        if sb is not None:
+            sb.stop()
+            ACTIVE.discard(sb.pid)
         keep = out / "runs" / f"{scenario}--{contender}"
         if keep.exists():
             shutil.rmtree(keep)
@@ -402,7 +364,7 @@ def write_results(out: Path, meta: dict, results: list[dict]) -> None:
         "The AWS CLI's waiters (`services-stable` 15 s, `tasks-stopped` 6 s, real time) and ecs-deploy's "
         "`--sleep-time` (integer seconds, minimum 1) cannot be scaled without patching the tools, so at "
         "this time scale their polling is coarser in sandbox seconds than on AWS and inflates their wall "
-        "times; stackpilot's interval is scaled (2 sandbox s, as on AWS). See bench/README.md.",
+        "times; stackpilot's interval is scaled (2 sandbox s, as on AWS). See benchmarks/compare/README.md.",
         "",
     ]
     if meta.get("unavailable"):
@@ -459,7 +421,7 @@ def main() -> int:
     ap.add_argument("--contenders", default=",".join(CONTENDERS))
     ap.add_argument("--jobs", type=int, default=int(os.environ.get("BENCH_JOBS", 4)))
     ap.add_argument("--out", default=str(BENCH))
-    ap.add_argument("--command", default="bench/run")
+    ap.add_argument("--command", default="benchmarks/compare/run")
     ap.add_argument("--render-only", action="store_true", help="rewrite results.md from results.json")
     a = ap.parse_args()
     if a.render_only:
