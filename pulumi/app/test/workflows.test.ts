@@ -147,3 +147,27 @@ test("release: least privilege, a time limit on every job, only a tag publishes"
     assert.deepEqual(Object.keys(release.on).sort(), ["push", "workflow_dispatch"]);
     assert.deepEqual(release.on.push.tags, ["v*"]);
 });
+
+test("action: the download step installs the release binary, or stops with an annotation", () => {
+    const step = load("action.yml").runs.steps.find((s: any) => s.id === "install");
+    const dir = tempDir();
+    const fake = path.join(dir, "built-stackpilot");
+    fs.writeFileSync(fake, '#!/bin/sh\necho "stackpilot 1.2.3"\n');
+    const target = "x86_64-unknown-linux-gnu";
+    execFileSync(path.join(REPO_ROOT, "scripts/package-release"), ["1.2.3", target, fake, path.join(dir, "releases/v1.2.3")], { stdio: "ignore" });
+    const output = path.join(dir, "output");
+    const run = (version: string) =>
+        execFileSync("bash", ["-c", step.run], {
+            encoding: "utf8",
+            stdio: ["ignore", "pipe", "ignore"],
+            env: {
+                ...process.env, VERSION: version, GITHUB_ACTION_PATH: REPO_ROOT, RUNNER_TEMP: dir, GITHUB_OUTPUT: output,
+                STACKPILOT_RELEASES_URL: `file://${dir}/releases`, STACKPILOT_OS: "Linux", STACKPILOT_ARCH: "x86_64",
+            },
+        });
+    run("1.2.3");
+    const installed = fs.readFileSync(output, "utf8").trim().replace(/^path=/, "");
+    assert.equal(installed, path.join(dir, "stackpilot-action/bin/stackpilot"));
+    assert.equal(execFileSync(installed, { encoding: "utf8" }).trim(), "stackpilot 1.2.3");
+    assert.throws(() => run("9.9.9"), (err: any) => /^::error::no stackpilot binary/m.test(err.stdout));
+});
