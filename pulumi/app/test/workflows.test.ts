@@ -113,3 +113,61 @@ test("every shell step of action.yml parses", () => {
         execFileSync("bash", ["-n", "-c", step.run]);
     }
 });
+
+test("release: every third-party action is pinned to a commit, its tag in a comment", () => {
+    for (const file of [".github/workflows/release.yml", "action.yml"]) {
+        const lines = fs.readFileSync(path.join(REPO_ROOT, file), "utf8").split("\n");
+        const uses = lines.filter((line) => /^\s*-?\s*uses:\s*[^.\s]/.test(line));
+        assert.ok(uses.length > 0, file);
+        for (const line of uses) {
+            assert.match(line, /uses: [\w.-]+\/[\w./-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+$/, `${file}: ${line.trim()}`);
+        }
+    }
+});
+
+test("release: builds exactly the targets the installer can pick", () => {
+    const built = workflow("release.yml").jobs.build.strategy.matrix.include.map((m: any) => m.target).sort();
+    const installer = fs.readFileSync(path.join(REPO_ROOT, "scripts/install-stackpilot"), "utf8");
+    const picked = [...new Set([...installer.matchAll(/\btarget=([\w-]+)/g)].map((m) => m[1]))].sort();
+    assert.deepEqual(built, picked);
+});
+
+test("release: least privilege, a time limit on every job, only a tag publishes", () => {
+    const release = workflow("release.yml");
+    assert.deepEqual(release.permissions, {});
+    for (const [id, job] of Object.entries<any>(release.jobs)) {
+        assert.ok(job["timeout-minutes"] > 0, `${id} has no timeout-minutes`);
+        const writes = Object.entries(job.permissions ?? { unset: "write" }).filter(([, level]) => level === "write");
+        assert.deepEqual(writes, id === "publish" ? [["contents", "write"]] : [], id);
+        for (const step of job.steps.filter((s: any) => String(s.uses).startsWith("actions/checkout@"))) {
+            assert.equal(step.with?.["persist-credentials"], false, `${id}: checkout keeps its token`);
+        }
+    }
+    assert.equal(release.jobs.publish.if, "github.event_name == 'push' && github.ref_type == 'tag'");
+    assert.deepEqual(Object.keys(release.on).sort(), ["push", "workflow_dispatch"]);
+    assert.deepEqual(release.on.push.tags, ["v*"]);
+});
+
+test("action: the download step installs the release binary, or stops with an annotation", () => {
+    const step = load("action.yml").runs.steps.find((s: any) => s.id === "install");
+    const dir = tempDir();
+    const fake = path.join(dir, "built-stackpilot");
+    fs.writeFileSync(fake, '#!/bin/sh\necho "stackpilot 1.2.3"\n');
+    const target = "x86_64-unknown-linux-gnu";
+    execFileSync(path.join(REPO_ROOT, "scripts/package-release"), ["1.2.3", target, fake, path.join(dir, "releases/v1.2.3")], { stdio: "ignore" });
+    const output = path.join(dir, "output");
+    const run = (version: string) =>
+        execFileSync("bash", ["-c", step.run], {
+            encoding: "utf8",
+            stdio: ["ignore", "pipe", "ignore"],
+            env: {
+                ...process.env, VERSION: version, GITHUB_ACTION_PATH: REPO_ROOT, RUNNER_TEMP: dir, GITHUB_OUTPUT: output,
+                STACKPILOT_RELEASES_URL: `file://${dir}/releases`, STACKPILOT_OS: "Linux", STACKPILOT_ARCH: "x86_64",
+            },
+        });
+    run("1.2.3");
+    const installed = fs.readFileSync(output, "utf8").trim().replace(/^path=/, "");
+    assert.equal(installed, path.join(dir, "stackpilot-action/bin/stackpilot"));
+    assert.equal(execFileSync(installed, { encoding: "utf8" }).trim(), "stackpilot 1.2.3");
+    assert.throws(() => run("9.9.9"), (err: any) => /^::error::no stackpilot binary/m.test(err.stdout));
+});
