@@ -35,5 +35,8 @@ fn the_ecs_engine_and_the_reports_do_not_import_each_other() {
         .iter()
         .flat_map(|m| mentions(&src.join("outcome"), m))
         .collect();
-    assert!(model_to_either.is_empty(), "outcome depends on an engine or a renderer: {model_to_either:#?}");
+    assert!(
+        model_to_either.is_empty(),
+        "outcome depends on an engine or a renderer: {model_to_either:#?}"
+    );
 }

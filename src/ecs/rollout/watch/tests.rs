@@ -1,0 +1,294 @@
+//! The watcher against a mocked ECS, under tokio's paused clock.
+
+use super::*;
+use crate::ecs::testing::{self, deployment, describe_services_output, service};
+use aws_sdk_ecs::operation::describe_tasks::DescribeTasksOutput;
+use aws_sdk_ecs::operation::list_tasks::ListTasksOutput;
+use aws_sdk_ecs::Client;
+use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
+use DeploymentRolloutState::{Completed, Failed, InProgress};
+
+const NEW: &str = "arn:aws:ecs:us-east-1:123456789012:task-definition/alpha-gunicorn:2";
+const OLD: &str = "arn:aws:ecs:us-east-1:123456789012:task-definition/alpha-gunicorn:1";
+
+fn limits() -> WatchLimits {
+    WatchLimits {
+        deadline: Instant::now() + Duration::from_secs(600),
+        no_progress: Duration::from_secs(120),
+        failed_tasks_threshold: 2,
+        pacing: Pacing::default(),
+        fail_fast: true,
+    }
+}
+
+fn watch() -> Watch {
+    Watch::new(
+        "gunicorn",
+        "alpha-gunicorn",
+        "ecs-svc/2".into(),
+        testing::described("alpha-gunicorn", 2, "gunicorn", "r:v2"),
+    )
+}
+
+fn no_logs() -> aws_sdk_cloudwatchlogs::Client {
+    mock_client!(aws_sdk_cloudwatchlogs, [])
+}
+
+async fn run(ecs: &Client, watches: &mut [Watch], limits: WatchLimits) -> WatchEnd {
+    let logs = no_logs();
+    let watcher = RolloutWatcher {
+        ecs,
+        logs: &logs,
+        cluster: "alpha-cluster",
+        progress: &|_: Subject<'_>, _: Event<'_>| {},
+    };
+    let mut refs: Vec<&mut Watch> = watches.iter_mut().collect();
+    watcher.watch(&mut refs, limits).await.unwrap()
+}
+
+fn sequence(outputs: Vec<Vec<aws_sdk_ecs::types::Service>>) -> Rule {
+    let mut seq = mock!(Client::describe_services).sequence();
+    for services in outputs {
+        seq = seq.output(move || describe_services_output(services.clone()));
+    }
+    seq.build()
+}
+
+#[tokio::test(start_paused = true)]
+async fn success_needs_our_deployment_completed_and_primary() {
+    let rule = sequence(vec![
+        vec![service(
+            "alpha-gunicorn",
+            vec![
+                deployment("ecs-svc/2", "PRIMARY", InProgress, NEW, 0, 0),
+                deployment("ecs-svc/1", "ACTIVE", Completed, OLD, 1, 0),
+            ],
+        )],
+        vec![service(
+            "alpha-gunicorn",
+            vec![
+                deployment("ecs-svc/2", "PRIMARY", InProgress, NEW, 1, 0),
+                deployment("ecs-svc/1", "ACTIVE", Completed, OLD, 1, 0),
+            ],
+        )],
+        vec![service(
+            "alpha-gunicorn",
+            vec![deployment("ecs-svc/2", "PRIMARY", Completed, NEW, 1, 0)],
+        )],
+    ]);
+    let ecs = mock_client!(aws_sdk_ecs, RuleMode::Sequential, [&rule]);
+    let mut watches = [watch()];
+    assert_eq!(run(&ecs, &mut watches, limits()).await, WatchEnd::Decided);
+    assert_eq!(watches[0].verdict, Some((StepResult::Succeeded, None)));
+    assert_eq!(rule.num_calls(), 3);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_breaker_rollback_that_looks_stable_is_still_a_failure() {
+    // What `services-stable` calls success: one deployment, steady —
+    // but it is ECS's rollback to the old revision, not ours.
+    let rule = sequence(vec![vec![service(
+        "alpha-gunicorn",
+        vec![deployment("ecs-svc/3", "PRIMARY", Completed, OLD, 1, 0)],
+    )]]);
+    let ecs = mock_client!(aws_sdk_ecs, RuleMode::Sequential, [&rule]);
+    let mut watches = [watch()];
+    run(&ecs, &mut watches, limits()).await;
+    let (result, reason) = watches[0].verdict.clone().unwrap();
+    assert_eq!(result, StepResult::Failed);
+    assert!(reason.unwrap().contains("ecs-svc/3 is the service's deployment now"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failed_rollout_state_fails_with_its_reason() {
+    let mut failed = deployment("ecs-svc/2", "ACTIVE", Failed, NEW, 0, 3);
+    failed.rollout_state_reason = Some("ECS deployment circuit breaker: tasks failed to start.".into());
+    let rule = sequence(vec![vec![service(
+        "alpha-gunicorn",
+        vec![deployment("ecs-svc/3", "PRIMARY", InProgress, OLD, 0, 0), failed],
+    )]]);
+    let list = mock!(Client::list_tasks).then_output(|| ListTasksOutput::builder().build());
+    let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, [&rule, &list]);
+    let mut watches = [watch()];
+    run(&ecs, &mut watches, limits()).await;
+    assert_eq!(
+        watches[0].verdict,
+        Some((
+            StepResult::Failed,
+            Some("ECS deployment circuit breaker: tasks failed to start.".into())
+        ))
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_first_crashed_task_fails_the_rollout_before_the_threshold() {
+    let rule = sequence(vec![vec![service(
+        "alpha-gunicorn",
+        vec![
+            deployment("ecs-svc/2", "PRIMARY", InProgress, NEW, 0, 1),
+            deployment("ecs-svc/1", "ACTIVE", Completed, OLD, 1, 0),
+        ],
+    )]]);
+    let list = mock!(Client::list_tasks)
+        .match_requests(|r| r.started_by() == Some("ecs-svc/2"))
+        .then_output(|| {
+            ListTasksOutput::builder()
+                .task_arns("arn:aws:ecs:us-east-1:1:task/alpha-cluster/abc")
+                .build()
+        });
+    let describe = mock!(Client::describe_tasks).then_output(|| {
+        DescribeTasksOutput::builder()
+            .tasks(testing::stopped_task(
+                "abc",
+                "gunicorn",
+                1,
+                "Essential container in task exited",
+            ))
+            .build()
+    });
+    let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, [&rule, &list, &describe]);
+    let logs = mock_client!(
+        aws_sdk_cloudwatchlogs,
+        [&mock!(aws_sdk_cloudwatchlogs::Client::get_log_events)
+            .then_output(|| { testing::log_events(&["ImproperlyConfigured"]) })]
+    );
+    let watcher = RolloutWatcher {
+        ecs: &ecs,
+        logs: &logs,
+        cluster: "alpha-cluster",
+        progress: &|_: Subject<'_>, _: Event<'_>| {},
+    };
+    let mut watches = [watch()];
+    watcher.watch(&mut [&mut watches[0]], limits()).await.unwrap();
+    let (result, reason) = watches[0].verdict.clone().unwrap();
+    assert_eq!(result, StepResult::Failed);
+    assert!(reason.unwrap().contains("container gunicorn exited with 1"));
+    let failure = &watches[0].failures[0];
+    assert_eq!(failure.log.as_ref().unwrap().lines, ["ImproperlyConfigured"]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn nothing_moving_fails_after_the_no_progress_time() {
+    let stuck = vec![service(
+        "alpha-gunicorn",
+        vec![
+            deployment("ecs-svc/2", "PRIMARY", InProgress, NEW, 0, 0),
+            deployment("ecs-svc/1", "ACTIVE", Completed, OLD, 1, 0),
+        ],
+    )];
+    let rule = mock!(Client::describe_services).then_output(move || describe_services_output(stuck.clone()));
+    let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, [&rule]);
+    let mut watches = [watch()];
+    let started = Instant::now();
+    run(&ecs, &mut watches, limits()).await;
+    let (result, reason) = watches[0].verdict.clone().unwrap();
+    assert_eq!(result, StepResult::Failed);
+    assert!(reason.unwrap().starts_with("no progress for 120 s"));
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_secs(120) && waited < Duration::from_secs(140),
+        "{waited:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_deadline_times_every_open_watch_out() {
+    let stuck = vec![service(
+        "alpha-gunicorn",
+        vec![deployment("ecs-svc/2", "PRIMARY", InProgress, NEW, 0, 0)],
+    )];
+    let rule = mock!(Client::describe_services).then_output(move || describe_services_output(stuck.clone()));
+    let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, [&rule]);
+    let mut watches = [watch()];
+    let limits = WatchLimits {
+        deadline: Instant::now() + Duration::from_secs(30),
+        ..limits()
+    };
+    run(&ecs, &mut watches, limits).await;
+    assert_eq!(watches[0].verdict.as_ref().map(|v| v.0), Some(StepResult::TimedOut));
+}
+
+#[tokio::test(start_paused = true)]
+async fn throttled_calls_are_retried_by_the_sdk() {
+    let throttled = r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#;
+    let completed = vec![service(
+        "alpha-gunicorn",
+        vec![deployment("ecs-svc/2", "PRIMARY", Completed, NEW, 1, 0)],
+    )];
+    let rule = mock!(Client::describe_services)
+        .sequence()
+        .http_status(400, Some(throttled.into()))
+        .times(2)
+        .output(move || describe_services_output(completed.clone()))
+        .build();
+    let ecs = mock_client!(aws_sdk_ecs, RuleMode::Sequential, [&rule], |c| c
+        .retry_config(crate::aws::retry_config()));
+    let mut watches = [watch()];
+    run(&ecs, &mut watches, limits()).await;
+    assert_eq!(watches[0].verdict, Some((StepResult::Succeeded, None)));
+    assert_eq!(rule.num_calls(), 3);
+}
+
+mod vanished {
+    use super::super::*;
+    use crate::ecs::testing::{self, deployment, describe_services_output, service};
+    use aws_sdk_ecs::types::ServiceEvent;
+    use aws_sdk_ecs::Client;
+    use aws_smithy_mocks::{mock, mock_client, RuleMode};
+
+    #[tokio::test(start_paused = true)]
+    async fn a_deployment_dropped_between_polls_is_explained_by_its_event() {
+        let old = "arn:aws:ecs:us-east-1:123456789012:task-definition/alpha-gunicorn:1";
+        let mut s = service(
+            "alpha-gunicorn",
+            vec![deployment(
+                "ecs-svc/3",
+                "PRIMARY",
+                DeploymentRolloutState::InProgress,
+                old,
+                1,
+                0,
+            )],
+        );
+        s.events = Some(vec![
+            ServiceEvent::builder()
+                .message("(service alpha-gunicorn) rolling back to deployment ecs-svc/1.")
+                .build(),
+            ServiceEvent::builder()
+                .message("(service alpha-gunicorn) (deployment ecs-svc/2) deployment failed: tasks failed to start.")
+                .build(),
+        ]);
+        let rule = mock!(Client::describe_services).then_output(move || describe_services_output(vec![s.clone()]));
+        let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, [&rule]);
+        let logs = mock_client!(aws_sdk_cloudwatchlogs, []);
+        let watcher = RolloutWatcher {
+            ecs: &ecs,
+            logs: &logs,
+            cluster: "alpha-cluster",
+            progress: &|_: Subject<'_>, _: Event<'_>| {},
+        };
+        let mut watches = [Watch::new(
+            "gunicorn",
+            "alpha-gunicorn",
+            "ecs-svc/2".into(),
+            testing::described("alpha-gunicorn", 2, "gunicorn", "r:v2"),
+        )];
+        let limits = WatchLimits {
+            deadline: Instant::now() + Duration::from_secs(600),
+            no_progress: Duration::from_secs(120),
+            failed_tasks_threshold: 2,
+            pacing: Pacing::default(),
+            fail_fast: true,
+        };
+        watcher.watch(&mut [&mut watches[0]], limits).await.unwrap();
+        assert_eq!(
+            watches[0].verdict,
+            Some((
+                StepResult::Failed,
+                Some(
+                    "(service alpha-gunicorn) (deployment ecs-svc/2) deployment failed: tasks failed to start.".into()
+                )
+            ))
+        );
+    }
+}
