@@ -69,6 +69,19 @@ pub fn timeout_config() -> TimeoutConfig {
         .build()
 }
 
+/// Whether an endpoint URL points at this machine (the local sandbox).
+pub fn is_loopback(endpoint: &str) -> bool {
+    let Ok(url) = url::Url::parse(endpoint) else {
+        return false;
+    };
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
 /// The endpoint the clients will talk to, for the log line at start.
 pub fn endpoint_of(config: &SdkConfig) -> String {
     config
@@ -79,6 +92,16 @@ pub fn endpoint_of(config: &SdkConfig) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_this_machine_is_loopback() {
+        assert!(is_loopback("http://127.0.0.1:4566"));
+        assert!(is_loopback("http://localhost:5000/"));
+        assert!(is_loopback("http://[::1]:80"));
+        assert!(!is_loopback("https://ecs.us-east-1.amazonaws.com"));
+        assert!(!is_loopback("http://127.0.0.1.evil.example"));
+        assert!(!is_loopback("not a url"));
+    }
 
     #[test]
     fn retries_are_adaptive_and_bounded() {

@@ -35,7 +35,7 @@ impl Exit {
     pub fn from_error(err: &Error) -> Self {
         match err {
             Error::EnvName(_) | Error::Project(_) | Error::Backend(_) | Error::Refused(_) => Exit::Usage,
-            Error::SummarizeInput { .. } => Exit::Usage,
+            Error::SummarizeInput { .. } | Error::OutputNotWritable(_) => Exit::Usage,
             Error::Contract(_) | Error::ImageTag(_) => Exit::Usage,
             Error::Ecs(e) => e.exit(),
             Error::PrComment(e) if e.is_configuration() => Exit::Usage,

@@ -41,6 +41,8 @@ pub enum Error {
     Pulumi(#[from] pulumi::PulumiError),
     #[error(transparent)]
     Sink(#[from] report::sink::SinkError),
+    #[error("{0}; nothing was run: fix the path, or the variable that names it")]
+    OutputNotWritable(#[source] report::sink::SinkError),
     #[error(transparent)]
     EventLog(#[from] pulumi::EventLogError),
     #[error(transparent)]
@@ -84,6 +86,8 @@ pub enum Refusal {
     NotConfirmed(outcome::infra::Action),
     #[error("deploy reads the contract from the app stack it applies; use `update --contract` for a contract file")]
     ContractFileWithDeploy,
+    #[error("--poll-interval {secs} is below {floor} s: only a local sandbox (a loopback AWS_ENDPOINT_URL) may be polled faster")]
+    PollTooFast { secs: f64, floor: f64 },
     #[error("--{kind} was given, but the deploy contract has no `{kind}` image; its images are: {}", .available.join(", "))]
     ImageNotInContract { kind: String, available: Vec<String> },
 }

@@ -31,7 +31,7 @@ pub(crate) fn preview(ctx: &Context, args: StackArgs, pr_comment: bool) -> Resul
         .map_err(Error::PrComment)?;
     let mut run = Run::start(ctx, &args, Action::Preview)?;
     let previewed = run.preview()?;
-    run.publish_preview(SUMMARY_LIMIT)?;
+    run.publish_preview(SUMMARY_LIMIT);
     if let Some(pr) = pull_request {
         let marker = pr_comment::marker(&run.report.layer, &run.report.env);
         let body = run
@@ -46,16 +46,16 @@ pub(crate) fn preview(ctx: &Context, args: StackArgs, pr_comment: bool) -> Resul
 pub(crate) fn up(ctx: &Context, args: StackArgs, dry_run: bool, yes: bool) -> Result<Exit, Error> {
     let mut run = Run::start(ctx, &args, Action::Up)?;
     if !run.preview()? {
-        run.publish_preview(SUMMARY_LIMIT - APPLIED_RESERVE)?;
+        run.publish_preview(SUMMARY_LIMIT - APPLIED_RESERVE);
         return Ok(run.finish(false));
     }
     if dry_run {
         run.report.outcome = Outcome::Previewed;
-        run.publish_preview(SUMMARY_LIMIT)?;
+        run.publish_preview(SUMMARY_LIMIT);
         return Ok(run.finish(true));
     }
     let has_changes = run.report.changes.as_ref().is_some_and(ChangeSet::has_changes);
-    run.publish_preview(SUMMARY_LIMIT - APPLIED_RESERVE)?;
+    run.publish_preview(SUMMARY_LIMIT - APPLIED_RESERVE);
     if !has_changes {
         tracing::info!("nothing to apply");
         return Ok(run.finish(true));
@@ -70,7 +70,7 @@ pub(crate) fn up(ctx: &Context, args: StackArgs, dry_run: bool, yes: bool) -> Re
 pub(crate) fn destroy(ctx: &Context, args: StackArgs, yes: bool) -> Result<Exit, Error> {
     let mut run = Run::start(ctx, &args, Action::Destroy)?;
     let previewed = run.preview()?;
-    run.publish_preview(SUMMARY_LIMIT - APPLIED_RESERVE)?;
+    run.publish_preview(SUMMARY_LIMIT - APPLIED_RESERVE);
     if !previewed {
         return Ok(run.finish(false));
     }
@@ -102,8 +102,9 @@ struct Run<'a> {
 
 impl<'a> Run<'a> {
     fn start(ctx: &'a Context, args: &StackArgs, action: Action) -> Result<Self, Error> {
-        let stack = stack::prepare(ctx, args.layer, &args.env)?;
         let sink = ctx.sink(args.output.summary.clone(), args.output.json);
+        ctx.check_outputs(&sink)?;
+        let stack = stack::prepare(ctx, args.layer, &args.env)?;
         stack.select_or_create()?;
         Ok(Run {
             ctx,
@@ -188,15 +189,15 @@ impl<'a> Run<'a> {
         };
         self.report.outcome = outcome;
         self.report.failure = Some(failure);
-        self.publish_preview(SUMMARY_LIMIT)?;
+        self.publish_preview(SUMMARY_LIMIT);
         self.print_json();
         self.flush_sink();
         Err(err.into())
     }
 
-    fn publish_preview(&mut self, limit: usize) -> Result<(), Error> {
-        self.sink.write(&self.report.preview_markdown(limit))?;
-        Ok(())
+    fn publish_preview(&mut self, limit: usize) {
+        let markdown = self.report.preview_markdown(limit);
+        self.sink.write_or_log(&markdown);
     }
 
     /// Applies; `Ok(false)` when Pulumi failed (and the report says why).
@@ -254,10 +255,10 @@ impl<'a> Run<'a> {
         }
         self.report.outcome = if ok { Outcome::Succeeded } else { Outcome::Failed };
         self.report.applied = Some(applied);
-        self.sink.write(&self.report.applied_markdown())?;
+        self.sink.write_or_log(&self.report.applied_markdown());
         if !ok {
             if let Some(f) = &self.report.failure {
-                self.sink.write(&failure_markdown(f, APPLIED_FAILURE_HEADING))?;
+                self.sink.write_or_log(&failure_markdown(f, APPLIED_FAILURE_HEADING));
             }
         }
         Ok(ok)
@@ -272,8 +273,9 @@ impl<'a> Run<'a> {
             (Outcome::Failed, failure)
         });
         self.report.outcome = outcome;
-        self.sink.write(&self.report.applied_markdown())?;
-        self.sink.write(&failure_markdown(&failure, APPLIED_FAILURE_HEADING))?;
+        self.sink.write_or_log(&self.report.applied_markdown());
+        self.sink
+            .write_or_log(&failure_markdown(&failure, APPLIED_FAILURE_HEADING));
         self.report.failure = Some(failure);
         self.print_json();
         self.flush_sink();

@@ -45,6 +45,16 @@ impl Context {
         })
     }
 
+    /// Exit 2 before the first AWS or Pulumi call when the summary or a
+    /// GitHub Actions file cannot be written.
+    pub fn check_outputs(&self, sink: &SummarySink) -> Result<(), Error> {
+        sink.check().map_err(Error::OutputNotWritable)?;
+        if let Some(actions) = &self.actions {
+            actions.check_writable().map_err(Error::OutputNotWritable)?;
+        }
+        Ok(())
+    }
+
     pub fn sink(&self, explicit: Option<PathBuf>, json: bool) -> SummarySink {
         let step_summary = self.actions.as_ref().and_then(|a| a.step_summary.clone());
         SummarySink::resolve(explicit, step_summary, json)

@@ -23,8 +23,10 @@ const FRONTEND: &str = "frontend";
 
 pub(crate) fn update(ctx: &Context, args: UpdateArgs) -> Result<Exit, Error> {
     let (env, tags) = (args.env.clone(), requested_tags(&args));
-    let contract = resolve_contract(ctx, &args, &env)?;
     let sink = ctx.sink(args.output.summary.clone(), args.output.json);
+    ctx.check_outputs(&sink)?;
+    check_poll_interval(ctx, args.poll_interval)?;
+    let contract = resolve_contract(ctx, &args, &env)?;
     execute(ctx, &args, env, tags, contract, sink)
 }
 
@@ -35,6 +37,9 @@ pub(crate) fn deploy(ctx: &Context, args: UpdateArgs) -> Result<Exit, Error> {
     if args.contract.is_some() {
         return Err(Refusal::ContractFileWithDeploy.into());
     }
+    // Both the stack's summary and the update's go to the same place.
+    ctx.check_outputs(&ctx.sink(args.output.summary.clone(), args.output.json))?;
+    check_poll_interval(ctx, args.poll_interval)?;
     let up_args = StackArgs {
         layer: Layer::App,
         env: env.clone(),
@@ -146,18 +151,20 @@ fn execute(
         }
     };
     board.finish(outcome_word(report.outcome));
-    publish(&report, &mut sink, args.output.json)?;
+    publish(&report, &mut sink, args.output.json);
     sink.finish();
     Ok(exit_of(&report))
 }
 
-fn publish(report: &UpdateReport, sink: &mut SummarySink, json: bool) -> Result<(), Error> {
-    sink.write(&report.markdown(SUMMARY_LIMIT))?;
+/// The JSON first, then the summary: neither failing hides the other or
+/// the exit code, which says what happened to the services.
+fn publish(report: &UpdateReport, sink: &mut SummarySink, json: bool) {
     if json {
         if let Err(e) = printer::json(report) {
             tracing::error!("could not print the JSON result: {e}");
         }
     }
+    sink.write_or_log(&report.markdown(SUMMARY_LIMIT));
     if let Some(message) = &report.message {
         match report.outcome {
             UpdateOutcome::Succeeded | UpdateOutcome::NothingToDo | UpdateOutcome::Planned => {
@@ -166,7 +173,26 @@ fn publish(report: &UpdateReport, sink: &mut SummarySink, json: bool) -> Result<
             _ => tracing::error!("{message}"),
         }
     }
-    Ok(())
+}
+
+/// The floor under `--poll-interval` against AWS: faster polling only
+/// spends the account's API rate. The local sandbox runs on a scaled
+/// clock, so there (a loopback endpoint) the interval scales down with it.
+const MIN_POLL_INTERVAL_AWS: f64 = 0.5;
+
+fn check_poll_interval(ctx: &Context, secs: f64) -> Result<(), Error> {
+    if secs >= MIN_POLL_INTERVAL_AWS {
+        return Ok(());
+    }
+    let endpoint = (ctx.var)("AWS_ENDPOINT_URL_ECS").or_else(|| (ctx.var)("AWS_ENDPOINT_URL"));
+    if endpoint.as_deref().is_some_and(aws::is_loopback) {
+        return Ok(());
+    }
+    Err(Refusal::PollTooFast {
+        secs,
+        floor: MIN_POLL_INTERVAL_AWS,
+    }
+    .into())
 }
 
 fn outcome_word(outcome: UpdateOutcome) -> &'static str {
@@ -177,6 +203,7 @@ fn outcome_word(outcome: UpdateOutcome) -> &'static str {
         UpdateOutcome::Failed => "failed",
         UpdateOutcome::RolledBack => "failed and rolled back",
         UpdateOutcome::TimedOut => "timed out",
+        UpdateOutcome::Unknown => "outcome unknown",
         UpdateOutcome::Interrupted => "interrupted",
     }
 }
@@ -186,7 +213,8 @@ pub(crate) fn exit_of(report: &UpdateReport) -> Exit {
         UpdateOutcome::Succeeded | UpdateOutcome::NothingToDo | UpdateOutcome::Planned => Exit::Success,
         UpdateOutcome::Failed => Exit::Failed,
         UpdateOutcome::RolledBack => Exit::RolledBack,
-        UpdateOutcome::TimedOut => Exit::TimedOut,
+        // Exit 4: the deadline passed before stackpilot could tell.
+        UpdateOutcome::TimedOut | UpdateOutcome::Unknown => Exit::TimedOut,
         UpdateOutcome::Interrupted => Exit::Interrupted,
     }
 }

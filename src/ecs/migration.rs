@@ -12,7 +12,7 @@ use tokio::time::Instant;
 use super::pacing::{self, Pacer, Pacing, Wake};
 use super::task::{describe_failure, essential_failure, TaskPhase};
 use super::taskdef::Described;
-use super::{arn_tail, EcsError};
+use super::{arn_tail, error_chain, within, EcsError};
 use crate::aws::Clients;
 use crate::contract::Network;
 use crate::outcome::update::{LogTail, MigrationReport, StepResult, TaskFailure};
@@ -70,7 +70,7 @@ impl<'a> MigrationGate<'a> {
             log: None,
             duration_secs: 0.0,
         };
-        let out = self
+        let run_task = self
             .clients
             .ecs
             .run_task()
@@ -97,9 +97,9 @@ impl<'a> MigrationGate<'a> {
                     )
                     .build(),
             )
-            .send()
-            .await
-            .map_err(|e| EcsError::RunTask(Box::new(e)))?;
+            .send();
+        let run_task = async { run_task.await.map_err(|e| EcsError::RunTask(Box::new(e))) };
+        let out = within(limits.deadline, "RunTask", run_task).await?;
         let task_arn = out.tasks().first().and_then(|t| t.task_arn()).map(str::to_owned);
         let Some(task_arn) = task_arn else {
             let reasons: Vec<String> = out
@@ -127,15 +127,37 @@ impl<'a> MigrationGate<'a> {
         let mut last_change = Instant::now();
         let mut reached_running = false;
         loop {
-            let described = self
+            // A read that fails is asked again until the deadline: an
+            // outage is never taken for the task's end.
+            let describe = self
                 .clients
                 .ecs
                 .describe_tasks()
                 .cluster(task.cluster)
                 .tasks(&task_arn)
-                .send()
-                .await
-                .map_err(|e| EcsError::DescribeTasks(Box::new(e)))?;
+                .send();
+            let describe = async { describe.await.map_err(|e| EcsError::DescribeTasks(Box::new(e))) };
+            let described = match within(limits.deadline, "DescribeTasks", describe).await {
+                Ok(described) => described,
+                Err(err) => {
+                    let error = error_chain(&err);
+                    tracing::warn!("could not read migration task {task_id}, asking again: {error}");
+                    if Instant::now() >= limits.deadline {
+                        report.result = StepResult::Unknown;
+                        report.reason = Some(format!(
+                            "the deadline passed while the task could not be read ({error}); it may still be running in ECS"
+                        ));
+                        break;
+                    }
+                    if pacing::sleep(pacer.next(false), limits.deadline).await == Wake::Interrupted {
+                        report.result = StepResult::Interrupted;
+                        report.reason =
+                            Some("interrupted while the task could not be read; it may still be running in ECS".into());
+                        break;
+                    }
+                    continue;
+                }
+            };
             let current = described.tasks().first();
             // ECS answers without the task for a moment after RunTask.
             let phase = current.and_then(TaskPhase::of);

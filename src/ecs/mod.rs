@@ -92,6 +92,8 @@ pub enum EcsError {
     ListTasks(#[source] Box<SdkError<ListTasksError>>),
     #[error("{}; wait for it, or pass --force to roll over it", describe_foreign(.deployments))]
     ForeignDeployment { deployments: Vec<(String, String)> },
+    #[error("the run's deadline passed while waiting for ECS to answer {call}")]
+    DeadlinePassed { call: &'static str },
 }
 
 fn describe_foreign(deployments: &[(String, String)]) -> String {
@@ -114,9 +116,41 @@ impl EcsError {
             | EcsError::ClusterNotFound { .. }
             | EcsError::ServiceNotFound { .. }
             | EcsError::ForeignDeployment { .. } => Exit::Usage,
+            EcsError::DeadlinePassed { .. } => Exit::TimedOut,
             _ => Exit::Failed,
         }
     }
+
+    /// An answer about the world (the cluster or service is not there, the
+    /// contract names a container that is not) rather than ECS failing to
+    /// answer: 5xx, throttling beyond the retries, a dropped or hung
+    /// connection. A watcher asks again after an outage; after an answer it
+    /// has nothing more to learn.
+    pub(crate) fn is_answer(&self) -> bool {
+        matches!(
+            self,
+            EcsError::FamilyNotFound { .. }
+                | EcsError::ContainerNotFound { .. }
+                | EcsError::ClusterNotFound { .. }
+                | EcsError::ServiceNotFound { .. }
+                | EcsError::ForeignDeployment { .. }
+                | EcsError::Request { .. }
+        )
+    }
+}
+
+/// Runs one ECS call, or a few in a row, but no longer than the run's
+/// deadline: the SDK's own operation timeout is sized for a healthy API,
+/// not for `--timeout 5`, and a hung connection must end in exit 4, not
+/// outlive the run.
+pub(crate) async fn within<T>(
+    deadline: tokio::time::Instant,
+    call: &'static str,
+    work: impl std::future::Future<Output = Result<T, EcsError>>,
+) -> Result<T, EcsError> {
+    tokio::time::timeout_at(deadline, work)
+        .await
+        .unwrap_or(Err(EcsError::DeadlinePassed { call }))
 }
 
 /// An error and its sources on one line, for report fields.

@@ -57,6 +57,7 @@ impl fmt::Display for Event<'_> {
                 StepResult::Succeeded => "passed",
                 StepResult::TimedOut => "timed out",
                 StepResult::Interrupted => "interrupted",
+                StepResult::Unknown => "state unknown",
                 _ => "failed",
             }),
             Event::DeploymentStarted { deployment_id } => write!(f, "deployment {deployment_id} started"),

@@ -38,6 +38,15 @@ impl Actions {
         }
     }
 
+    /// Fails when `$GITHUB_STEP_SUMMARY` or `$GITHUB_OUTPUT` is set but
+    /// cannot be written, so a run finds out before it changes anything.
+    pub fn check_writable(&self) -> Result<(), crate::report::sink::SinkError> {
+        for path in [&self.step_summary, &self.output].into_iter().flatten() {
+            crate::report::sink::check_writable(path)?;
+        }
+        Ok(())
+    }
+
     /// Writes `has_changes` and a count per operation to `$GITHUB_OUTPUT`.
     pub fn write_outputs(&self, changes: &ChangeSet) -> std::io::Result<()> {
         let Some(path) = &self.output else {

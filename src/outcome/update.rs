@@ -18,6 +18,9 @@ pub(crate) enum UpdateOutcome {
     Failed,
     RolledBack,
     TimedOut,
+    /// The deadline passed while ECS could not be read, or a write's answer
+    /// was lost: what ECS did is not known, so nothing was rolled back.
+    Unknown,
     Interrupted,
 }
 
@@ -35,6 +38,9 @@ pub(crate) enum StepResult {
     Succeeded,
     Failed,
     TimedOut,
+    /// Not known: ECS could not be read to the end, or a write's answer was
+    /// lost and reading the service back did not settle it.
+    Unknown,
     Interrupted,
 }
 

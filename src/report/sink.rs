@@ -4,10 +4,10 @@
 
 use std::fs::OpenOptions;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 #[derive(Debug, thiserror::Error)]
-#[error("could not write the summary to {}", .path.display())]
+#[error("cannot write to {}", .path.display())]
 pub struct SinkError {
     path: PathBuf,
     #[source]
@@ -51,6 +51,16 @@ impl SummarySink {
         }
     }
 
+    /// Fails when the summary could not be written, before the run changes
+    /// anything: a report that cannot be kept is found out at the start,
+    /// not after the services rolled.
+    pub fn check(&self) -> Result<(), SinkError> {
+        match &self.target {
+            Target::File(path) | Target::StepSummary(path) => check_writable(path),
+            Target::Stdout | Target::Nowhere => Ok(()),
+        }
+    }
+
     #[cfg(test)]
     pub fn target(&self) -> &Target {
         &self.target
@@ -75,6 +85,16 @@ impl SummarySink {
         append(path, markdown, truncate)
     }
 
+    /// Adds a section, logging a failure instead of returning it: at the
+    /// end of a run the exit code must say what happened to the stack or
+    /// the services, not that a file could not be written (which
+    /// [`SummarySink::check`] made unlikely up front).
+    pub fn write_or_log(&mut self, markdown: &str) {
+        if let Err(e) = self.write(markdown) {
+            tracing::error!("{}: {}", e, e.source);
+        }
+    }
+
     /// Prints what was held for stdout.
     pub fn finish(self) {
         if self.held_for_stdout.is_empty() {
@@ -84,6 +104,24 @@ impl SummarySink {
             tracing::error!("could not print the summary on stdout: {e}");
         }
     }
+}
+
+/// Opens `path` for appending, as the real write will, and removes the
+/// file again when it was not there before: checking leaves no trace.
+pub(crate) fn check_writable(path: &Path) -> Result<(), SinkError> {
+    let existed = path.exists();
+    OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(|source| SinkError {
+            path: path.to_owned(),
+            source,
+        })?;
+    if !existed {
+        let _ = std::fs::remove_file(path);
+    }
+    Ok(())
 }
 
 fn append(path: &PathBuf, markdown: &str, truncate: bool) -> Result<(), SinkError> {
@@ -125,6 +163,19 @@ mod tests {
         let mut sink = SummarySink::resolve(None, Some(path.clone()), true);
         sink.write("ours\n").unwrap();
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "earlier step\nours\n");
+    }
+
+    #[test]
+    fn check_finds_an_unwritable_summary_and_leaves_no_file_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing_dir = SummarySink::resolve(Some(dir.path().join("no/such/dir/s.md")), None, true);
+        assert!(missing_dir.check().is_err());
+        let a_directory = SummarySink::resolve(None, Some(dir.path().to_owned()), false);
+        assert!(a_directory.check().is_err());
+        let fine = dir.path().join("s.md");
+        SummarySink::resolve(Some(fine.clone()), None, false).check().unwrap();
+        assert!(!fine.exists(), "checking must not leave an empty summary");
+        assert!(SummarySink::resolve(None, None, false).check().is_ok());
     }
 
     #[test]

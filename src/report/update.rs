@@ -15,6 +15,7 @@ impl UpdateOutcome {
             UpdateOutcome::Failed => "❌ failed",
             UpdateOutcome::RolledBack => "↩️ failed and rolled back",
             UpdateOutcome::TimedOut => "⏱️ timed out",
+            UpdateOutcome::Unknown => "❓ outcome unknown",
             UpdateOutcome::Interrupted => "⛔ interrupted",
         }
     }
@@ -30,6 +31,7 @@ impl StepResult {
             StepResult::Succeeded => "✅ succeeded",
             StepResult::Failed => "❌ failed",
             StepResult::TimedOut => "⏱️ timed out",
+            StepResult::Unknown => "❓ unknown",
             StepResult::Interrupted => "⛔ interrupted",
         }
     }
@@ -186,7 +188,7 @@ impl UpdateReport {
 fn callout(outcome: UpdateOutcome) -> &'static str {
     match outcome {
         UpdateOutcome::Succeeded | UpdateOutcome::NothingToDo | UpdateOutcome::Planned => "NOTE",
-        UpdateOutcome::Interrupted | UpdateOutcome::TimedOut => "WARNING",
+        UpdateOutcome::Interrupted | UpdateOutcome::TimedOut | UpdateOutcome::Unknown => "WARNING",
         UpdateOutcome::Failed | UpdateOutcome::RolledBack => "CAUTION",
     }
 }

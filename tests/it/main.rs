@@ -1,6 +1,7 @@
 //! stackpilot's integration tests: one binary, an area per file.
 
 mod fake_github;
+mod fault_proxy;
 mod support;
 
 mod deploy;
@@ -12,5 +13,6 @@ mod pr_comment;
 mod sandbox_sdk;
 mod summary_corpus;
 mod update;
+mod update_faults;
 mod update_support;
 mod validation;

@@ -38,6 +38,7 @@ pub struct Repo {
     pub dir: tempfile::TempDir,
 }
 
+#[derive(Debug)]
 pub struct Run {
     pub code: i32,
     pub stdout: String,

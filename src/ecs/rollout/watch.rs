@@ -13,7 +13,7 @@ use super::stopped;
 use crate::ecs::pacing::{self, Pacer, Pacing, Wake};
 use crate::ecs::progress::{Event, ProgressSink, Subject};
 use crate::ecs::taskdef::Described;
-use crate::ecs::EcsError;
+use crate::ecs::{error_chain, within, EcsError};
 use crate::outcome::update::{StepResult, TaskFailure};
 
 /// What a watch ended with: the result and, unless it succeeded, why.
@@ -85,6 +85,13 @@ pub(crate) struct WatchLimits {
     pub(crate) fail_fast: bool,
 }
 
+/// ECS failing to answer, since when, and the last error it gave.
+#[derive(Debug, Clone)]
+struct Outage {
+    since: Instant,
+    error: String,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum WatchEnd {
     /// Every watch has a verdict, or one failed and `fail_fast` is set.
@@ -105,33 +112,48 @@ impl RolloutWatcher<'_> {
     /// failed), the deadline passes, or Ctrl-C.
     pub(crate) async fn watch(&self, watches: &mut [&mut Watch], limits: WatchLimits) -> Result<WatchEnd, EcsError> {
         let mut pacer = Pacer::new(limits.pacing);
+        // Set while ECS cannot be read: a read outage never decides a
+        // verdict (a verdict can trigger a rollback, a write); it only
+        // makes the watches "unknown" if it lasts to the deadline.
+        let mut outage: Option<Outage> = None;
         loop {
             if watches.iter().all(|w| w.verdict.is_some()) {
                 return Ok(WatchEnd::Decided);
             }
             if Instant::now() >= limits.deadline {
-                for w in watches.iter_mut().filter(|w| w.verdict.is_none()) {
-                    w.decide(
+                let verdict = match &outage {
+                    Some(o) => (
+                        StepResult::Unknown,
+                        format!(
+                            "the deadline passed while ECS could not be read (for {} s: {}); the deployment's state is unknown",
+                            o.since.elapsed().as_secs(),
+                            o.error
+                        ),
+                    ),
+                    None => (
                         StepResult::TimedOut,
-                        Some("the deadline passed before the deployment completed".into()),
-                    );
+                        "the deadline passed before the deployment completed".to_owned(),
+                    ),
+                };
+                for w in watches.iter_mut().filter(|w| w.verdict.is_none()) {
+                    w.decide(verdict.0, Some(verdict.1.clone()));
                 }
                 return Ok(WatchEnd::Decided);
             }
-            let names: Vec<String> = watches
-                .iter()
-                .filter(|w| w.verdict.is_none())
-                .map(|w| w.service.clone())
-                .collect();
-            let names: Vec<&str> = names.iter().map(String::as_str).collect();
-            let services = describe_services(self.ecs, self.cluster, &names).await?;
-            let mut changed = false;
-            for w in watches.iter_mut().filter(|w| w.verdict.is_none()) {
-                let Some(service) = services.iter().find(|s| matches_name(s, &w.service)) else {
-                    continue;
-                };
-                changed |= self.assess(w, service, &limits).await?;
-            }
+            let changed = match within(limits.deadline, "DescribeServices", self.poll(watches, &limits)).await {
+                Ok(changed) => {
+                    outage = None;
+                    changed
+                }
+                Err(err) if !err.is_answer() => {
+                    let error = error_chain(&err);
+                    tracing::warn!("could not read the services, asking again: {error}");
+                    let since = outage.as_ref().map_or_else(Instant::now, |o| o.since);
+                    outage = Some(Outage { since, error });
+                    false
+                }
+                Err(err) => return Err(err),
+            };
             if limits.fail_fast && watches.iter().any(|w| w.failed()) {
                 return Ok(WatchEnd::Decided);
             }
@@ -142,6 +164,26 @@ impl RolloutWatcher<'_> {
                 return Ok(WatchEnd::Interrupted);
             }
         }
+    }
+
+    /// One poll: describes the services still undecided and assesses each;
+    /// `true` when anything moved.
+    async fn poll(&self, watches: &mut [&mut Watch], limits: &WatchLimits) -> Result<bool, EcsError> {
+        let names: Vec<String> = watches
+            .iter()
+            .filter(|w| w.verdict.is_none())
+            .map(|w| w.service.clone())
+            .collect();
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        let services = describe_services(self.ecs, self.cluster, &names).await?;
+        let mut changed = false;
+        for w in watches.iter_mut().filter(|w| w.verdict.is_none()) {
+            let Some(service) = services.iter().find(|s| matches_name(s, &w.service)) else {
+                continue;
+            };
+            changed |= self.assess(w, service, limits).await?;
+        }
+        Ok(changed)
     }
 
     /// Updates one watch from its service; `true` when anything moved.

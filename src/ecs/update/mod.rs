@@ -23,11 +23,12 @@ use tokio::time::Instant;
 
 use super::pacing::Pacing;
 use super::progress::ProgressSink;
-use super::EcsError;
+use super::{within, EcsError};
 use crate::aws::Clients;
 use crate::contract::{Contract, ImageTag};
-use crate::outcome::update::{MigrationReport, UpdateOutcome, UpdateReport};
-use plan::Plan;
+use crate::outcome::update::{MigrationReport, StepResult, UpdateOutcome, UpdateReport};
+use plan::{Plan, ServiceRun};
+use register::Registered;
 
 #[derive(Debug, Clone)]
 pub(crate) struct UpdateOptions {
@@ -61,6 +62,24 @@ impl Ending {
             outcome,
             message: Some(message.into()),
         }
+    }
+
+    /// A run that did not succeed after the migration passed says so: its
+    /// changes to the database stay whatever happens to the services.
+    fn with_migration_note(mut self, migration: Option<&MigrationReport>) -> Self {
+        let Some(m) = migration.filter(|m| m.result == StepResult::Succeeded) else {
+            return self;
+        };
+        if self.outcome == UpdateOutcome::Succeeded {
+            return self;
+        }
+        let task = m.task_id.as_deref().unwrap_or("?");
+        let note = format!("the migration (task {task}) had run and passed: its database changes stay");
+        self.message = Some(match self.message.take() {
+            Some(message) => format!("{message}; {note}"),
+            None => note,
+        });
+        self
     }
 
     fn interrupted_before_writes() -> Self {
@@ -105,7 +124,7 @@ impl<'a> UpdateRun<'a> {
     /// ECS changes, every ending is a report of what was written.
     pub(crate) async fn run(self) -> Result<UpdateReport, EcsError> {
         // 1 and 2. Read what runs now, and plan.
-        let mut plan = self.plan().await?;
+        let mut plan = within(self.deadline, "the reads that plan the update", self.plan()).await?;
         let gate_needed = plan.gate_needed(self.contract());
         let rolling = plan.rolling().count();
         if self.options().dry_run {
@@ -133,6 +152,14 @@ impl<'a> UpdateRun<'a> {
         let mut migration = None;
         let ending = match self.write_and_watch(&mut plan, gate_needed, &mut migration).await {
             Ok(ending) => ending,
+            // A write whose answer never came may or may not have happened.
+            Err(err @ EcsError::DeadlinePassed { .. }) => Ending::new(
+                UpdateOutcome::Unknown,
+                format!(
+                    "{}: whether that call took effect is unknown; what is listed here may already be in place",
+                    err
+                ),
+            ),
             Err(err) => Ending::new(
                 UpdateOutcome::Failed,
                 format!(
@@ -141,11 +168,13 @@ impl<'a> UpdateRun<'a> {
                 ),
             ),
         };
+        let ending = ending.with_migration_note(migration.as_ref());
         Ok(self.report(plan, migration, ending))
     }
 
     /// Steps 3 to 6: register, the migration gate, the rollouts, the
-    /// rollback. An `Err` is an AWS call that failed.
+    /// rollback. An `Err` is an AWS call that failed. Ctrl-C is honoured
+    /// at every boundary between two writes.
     async fn write_and_watch(
         &self,
         plan: &mut Plan<'a>,
@@ -153,40 +182,49 @@ impl<'a> UpdateRun<'a> {
         migration: &mut Option<MigrationReport>,
     ) -> Result<Ending, EcsError> {
         // 3. Register what is needed.
-        let migration_revision = self.register(plan, gate_needed).await?;
+        let migration_revision = match self.register(plan, gate_needed).await? {
+            Registered::Done(revision) => revision,
+            Registered::Interrupted => {
+                return Ok(Ending::new(
+                    UpdateOutcome::Interrupted,
+                    format!(
+                        "interrupted {}; the migration was not started and no service was changed",
+                        registered_so_far(plan)
+                    ),
+                ))
+            }
+        };
 
         // 4. The migration gate.
         if let Some(revision) = migration_revision {
-            let (report, failed) = self.pass_gate(&revision).await?;
-            *migration = Some(report);
-            if let Some(outcome) = failed {
+            if crate::interrupt::requested() {
                 return Ok(Ending::new(
-                    outcome,
-                    "the migration did not pass, so no service was changed",
+                    UpdateOutcome::Interrupted,
+                    format!(
+                        "interrupted {}; the migration was not started and no service was changed",
+                        registered_so_far(plan)
+                    ),
                 ));
             }
-        }
-        if crate::interrupt::requested() {
-            return Ok(Ending::interrupted_before_writes());
+            let (report, failed) = self.pass_gate(&revision).await?;
+            let message = failed.map(|outcome| Ending::new(outcome, gate_stopped(&report)));
+            *migration = Some(report);
+            if let Some(ending) = message {
+                return Ok(ending);
+            }
         }
 
-        // 5. Every rollout at once.
-        let rolled = self.roll_out(plan).await;
-        if rolled == RollEnd::Interrupted {
-            return Ok(Ending::new(
-                UpdateOutcome::Interrupted,
-                "interrupted: the deployments above are still in progress in ECS; nothing was rolled back",
-            ));
-        }
-        if rolled == RollEnd::AllSucceeded {
-            return Ok(Ending {
+        // 5. Every rollout, then the watch.
+        match self.roll_out(plan).await {
+            RollEnd::AllSucceeded => Ok(Ending {
                 outcome: UpdateOutcome::Succeeded,
                 message: None,
-            });
+            }),
+            RollEnd::Interrupted => Ok(Ending::new(UpdateOutcome::Interrupted, interrupted_rollout(plan))),
+            RollEnd::Unknown => Ok(Ending::new(UpdateOutcome::Unknown, unknown_rollout(plan))),
+            // 6. Roll back as a unit.
+            RollEnd::SomeFailed => self.after_failure(plan).await,
         }
-
-        // 6. Roll back as a unit.
-        self.after_failure(plan).await
     }
 
     /// The outcome, assembled from what each step left in the plan.
@@ -212,9 +250,80 @@ impl<'a> UpdateRun<'a> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum RollEnd {
     AllSucceeded,
-    /// A rollout failed, timed out or could not start.
+    /// A rollout failed, timed out, or could not start.
     SomeFailed,
+    /// None failed, but the deadline passed while ECS could not be read.
+    Unknown,
     Interrupted,
+}
+
+/// "after registering alpha-gunicorn:8, alpha-beat:4 (unused)", or
+/// "before registering anything".
+fn registered_so_far(plan: &Plan<'_>) -> String {
+    let registered: Vec<String> = plan
+        .revisions
+        .iter()
+        .filter(|r| r.registers)
+        .filter_map(|r| Some(format!("{}:{}", r.family, r.new_revision?)))
+        .collect();
+    if registered.is_empty() {
+        "before registering anything".to_owned()
+    } else {
+        format!("after registering {} (registered, not in use)", registered.join(", "))
+    }
+}
+
+/// Why the gate stopped the run, with the task id when it started.
+fn gate_stopped(migration: &MigrationReport) -> String {
+    let task = migration
+        .task_id
+        .as_deref()
+        .map_or_else(|| "the migration task".to_owned(), |id| format!("migration task {id}"));
+    match migration.result {
+        StepResult::Interrupted => {
+            format!("interrupted while {task} ran; it keeps running in ECS; no service was changed")
+        }
+        StepResult::Unknown => {
+            format!("{task} could not be read to its end and may still be running in ECS; no service was changed")
+        }
+        StepResult::TimedOut => format!("the deadline passed while {task} ran; no service was changed"),
+        _ => "the migration did not pass, so no service was changed".to_owned(),
+    }
+}
+
+fn names_where(plan: &Plan<'_>, keep: impl Fn(&ServiceRun<'_>) -> bool) -> Vec<String> {
+    plan.services
+        .iter()
+        .filter(|s| keep(s))
+        .map(|s| format!("`{}`", s.spec.name))
+        .collect()
+}
+
+/// What Ctrl-C left behind during the rollouts.
+fn interrupted_rollout(plan: &Plan<'_>) -> String {
+    let started = names_where(plan, |s| s.rollout.is_some());
+    let untouched = names_where(plan, |s| s.rolls && s.rollout.is_none());
+    let mut message = if started.is_empty() {
+        "interrupted before any service was updated".to_owned()
+    } else {
+        format!(
+            "interrupted: the deployments of {} are still in progress in ECS; nothing was rolled back",
+            started.join(", ")
+        )
+    };
+    if !untouched.is_empty() && !started.is_empty() {
+        message.push_str(&format!("; {} not updated", untouched.join(", ")));
+    }
+    message
+}
+
+/// The deadline passed while ECS could not be read: no verdict, no write.
+fn unknown_rollout(plan: &Plan<'_>) -> String {
+    let unknown = names_where(plan, |s| s.entry.result == StepResult::Unknown);
+    format!(
+        "ECS could not be read before the deadline: the state of {} is unknown; nothing was rolled back, check them in ECS",
+        unknown.join(", ")
+    )
 }
 
 /// Runs one update.

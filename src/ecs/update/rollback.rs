@@ -9,7 +9,7 @@ use super::plan::{Plan, ServiceRun};
 use super::{Ending, UpdateRun};
 use crate::ecs::progress::{Event, Subject};
 use crate::ecs::rollout::{self, Watch, WatchEnd};
-use crate::ecs::{error_chain, revision_of, EcsError};
+use crate::ecs::{error_chain, revision_of, within, EcsError};
 use crate::outcome::update::{RollbackReport, StepResult, UpdateOutcome};
 
 impl<'a> UpdateRun<'a> {
@@ -20,23 +20,39 @@ impl<'a> UpdateRun<'a> {
         let failed_names = stop_watching(plan);
         let failed = failed_names.join(", ");
 
+        // A service whose UpdateService answer was lost and that could not
+        // be read back: nobody knows where it is.
+        let lost = plan
+            .services
+            .iter()
+            .any(|s| s.entry.result == StepResult::Unknown && s.rollout.is_none());
+        let outcome_unless_rolled_back = if timed_out {
+            UpdateOutcome::TimedOut
+        } else if lost {
+            UpdateOutcome::Unknown
+        } else {
+            UpdateOutcome::Failed
+        };
+        if plan.services.iter().all(|s| s.rollout.is_none()) {
+            return Ok(Ending::new(
+                outcome_unless_rolled_back,
+                format!("{failed} failed before any service changed: nothing to roll back"),
+            ));
+        }
         if !self.options().rollback {
-            let outcome = if timed_out {
-                UpdateOutcome::TimedOut
-            } else {
-                UpdateOutcome::Failed
-            };
+            let outcome = outcome_unless_rolled_back;
             return Ok(Ending::new(
                 outcome,
                 "--no-rollback: the services stay where the failure left them",
             ));
         }
-        for s in plan.services.iter_mut().filter(|s| s.rollout.is_some()) {
-            self.start_rollback(s).await;
-        }
         // The rollback gets a budget of its own: the deadline that stopped
         // the rollout must not also strand the services half-way back.
-        let limits = self.limits(Instant::now() + self.options().timeout, false);
+        let deadline = Instant::now() + self.options().timeout;
+        for s in plan.services.iter_mut().filter(|s| s.rollout.is_some()) {
+            self.start_rollback(s, deadline).await;
+        }
+        let limits = self.limits(deadline, false);
         let mut watches: Vec<&mut Watch> = plan.services.iter_mut().filter_map(|s| s.rollback.as_mut()).collect();
         let end = self.watcher().watch(&mut watches, limits).await?;
         for s in plan.services.iter_mut() {
@@ -60,12 +76,10 @@ impl<'a> UpdateRun<'a> {
                     .as_ref()
                     .is_some_and(|r| r.result == StepResult::Succeeded)
             });
-        let outcome = if timed_out {
-            UpdateOutcome::TimedOut
-        } else if all_back {
+        let outcome = if all_back && !timed_out && !lost {
             UpdateOutcome::RolledBack
         } else {
-            UpdateOutcome::Failed
+            outcome_unless_rolled_back
         };
         let message = if all_back {
             format!("{failed} failed; every service this run updated is back on its previous revision")
@@ -77,14 +91,15 @@ impl<'a> UpdateRun<'a> {
 
     /// Points one service back at the revision it ran before, with the task
     /// count it had when the rollout changed it.
-    async fn start_rollback(&self, s: &mut ServiceRun<'a>) {
+    async fn start_rollback(&self, s: &mut ServiceRun<'a>, deadline: Instant) {
         let failed = |to_revision, err: &EcsError| RollbackReport {
             to_revision,
             deployment_id: None,
             result: StepResult::Failed,
             reason: Some(error_chain(err)),
         };
-        let previous = match self.taskdef_by_arn(&s.before.arn, &s.spec.task_family).await {
+        let previous = self.taskdef_by_arn(&s.before.arn, &s.spec.task_family);
+        let previous = match within(deadline, "DescribeTaskDefinition", previous).await {
             Ok(d) => d,
             Err(err) => {
                 s.entry.rollback = Some(failed(revision_of(&s.before.arn), &err));
@@ -93,15 +108,14 @@ impl<'a> UpdateRun<'a> {
         };
         let restore = s.raised_to.map(|_| s.before.desired);
         let contract = self.contract();
-        match rollout::start(
+        let update = rollout::start(
             &self.clients.ecs,
             &contract.cluster,
             &s.spec.service,
             &s.before.arn,
             restore,
-        )
-        .await
-        {
+        );
+        match within(deadline, "UpdateService", update).await {
             Ok(id) => {
                 self.progress.event(
                     Subject::Service(&s.spec.name),
@@ -141,7 +155,12 @@ fn stop_watching(plan: &mut Plan<'_>) -> Vec<String> {
     let failed_names: Vec<String> = plan
         .services
         .iter()
-        .filter(|s| matches!(s.entry.result, StepResult::Failed | StepResult::TimedOut))
+        .filter(|s| {
+            matches!(
+                s.entry.result,
+                StepResult::Failed | StepResult::TimedOut | StepResult::Unknown
+            )
+        })
         .map(|s| s.spec.name.clone())
         .collect();
     for s in plan

@@ -158,6 +158,18 @@ async fn update_in(
             ))
             .build()
     });
+    // A tag called `outage`: ECS cannot be read once the rollouts began.
+    let w = world.clone();
+    let outage = tag == "outage";
+    let unreadable = mock!(Client::describe_services)
+        .match_requests(move |_| outage && !w.lock().unwrap().updates.is_empty())
+        .then_error(|| {
+            aws_sdk_ecs::operation::describe_services::DescribeServicesError::ServerException(
+                aws_sdk_ecs::types::error::ServerException::builder()
+                    .message("injected outage")
+                    .build(),
+            )
+        });
     let w = world.clone();
     let describe_services = mock!(Client::describe_services).then_compute_output(move |r| {
         let w = w.lock().unwrap();
@@ -246,6 +258,7 @@ async fn update_in(
             &describe_td,
             &denied,
             &register,
+            &unreadable,
             &describe_services,
             &update_service,
             &run_task,
@@ -309,6 +322,28 @@ async fn an_aws_error_after_writes_began_still_returns_the_report() {
     assert!(message.contains("AWS error after changes began"), "{message}");
     assert!(message.contains("not authorized to register alpha-beat"), "{message}");
     assert_eq!((migrations, updates), (0, 0), "nothing after the failed write");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_read_outage_during_the_rollouts_is_unknown_and_rolls_nothing_back() {
+    let (report, _, migrations, updates) = update("outage", false).await;
+    assert_eq!(report.outcome, UpdateOutcome::Unknown);
+    assert_eq!((migrations, updates), (1, 2), "a read outage caused a write");
+    for s in &report.services {
+        assert_eq!(s.result, StepResult::Unknown, "{}", s.name);
+        assert!(s.rollback.is_none(), "{}", s.name);
+        let reason = s.reason.as_deref().unwrap_or_default();
+        assert!(
+            reason.contains("could not be read") && reason.contains("injected outage"),
+            "{reason}"
+        );
+    }
+    let message = report.message.unwrap_or_default();
+    assert!(message.contains("nothing was rolled back"), "{message}");
+    assert!(
+        message.contains("the migration (task m1) had run and passed"),
+        "{message}"
+    );
 }
 
 #[tokio::test(start_paused = true)]
