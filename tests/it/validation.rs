@@ -155,3 +155,40 @@ fn update_without_a_contract_reads_the_app_stack_and_creates_nothing() {
         listed.stdout
     );
 }
+
+/// A deploy contract that passes every check.
+const CONTRACT: &str = r#"{
+  "region": "us-east-1", "cluster": "alpha-cluster",
+  "network": {"subnets": ["subnet-0123456789abcdef0"], "securityGroups": ["sg-0123456789abcdef0"],
+              "assignPublicIp": false},
+  "images": {"backend": "123456789012.dkr.ecr.us-east-1.amazonaws.com/acme-backend"},
+  "database": "alpha-db",
+  "migration": {"taskFamily": "alpha-backend_update", "container": "backend_update",
+                "image": "backend", "command": ["python", "manage.py", "migrate"]},
+  "services": [
+    {"name": "gunicorn", "service": "alpha-gunicorn", "taskFamily": "alpha-gunicorn",
+     "container": "gunicorn", "image": "backend", "desiredCount": 1}
+  ]}"#;
+
+/// `--poll-interval 0.000000001` once made 147 DescribeServices calls in
+/// 8 s. Against AWS the floor is 0.5 s; only a loopback endpoint (the
+/// sandbox, on a scaled clock) may go below it, and never below 0.01 s.
+#[test]
+fn a_busy_poll_interval_is_refused_before_any_call() {
+    let repo = Repo::new();
+    repo.write("contract.json", CONTRACT);
+    let contract = repo.path().join("contract.json");
+    let contract = contract.to_str().expect("utf-8 path");
+    let base = ["update", "alpha", "--backend", "v2", "--contract", contract];
+
+    let busy = repo.run(&[&base[..], &["--poll-interval", "0.000000001"]].concat());
+    assert_eq!(busy.code, 2, "{}", busy.stderr);
+    assert!(busy.stderr.contains("from 0.01 to 60"), "{}", busy.stderr);
+
+    let mut against_aws = repo.command(&[&base[..], &["--poll-interval", "0.1"]].concat());
+    against_aws.env("AWS_ENDPOINT_URL", "https://ecs.us-east-1.amazonaws.com");
+    let fast = crate::support::finish(against_aws.output().expect("stackpilot runs"));
+    assert_eq!(fast.code, 2, "{}", fast.stderr);
+    assert!(fast.stderr.contains("below 0.5 s"), "{}", fast.stderr);
+    assert_untouched(&repo);
+}
