@@ -52,8 +52,14 @@ static SHAPES: LazyLock<Vec<Shape>> = LazyLock::new(|| {
             r#"(?i)(?P<keep>[\w.\-]*(?:password|passwd|secret|token|api[_\-]?key|access[_\-]?key|private[_\-]?key)["']?(?:\s*=\s*|:\s*["'\s]\s*)["']?)[^\s"',;&]+"#,
             "",
         ),
-        // HTTP authorization schemes.
-        shape(r"(?i)(?P<keep>\b(?:bearer|basic)\s+)[A-Za-z0-9._~+/\-]{8,}=*", ""),
+        // HTTP credentials: whatever follows an authorization header's
+        // scheme, and a long bearer token anywhere. (A bare "Basic" or a
+        // short word after "Bearer" is English, not a credential.)
+        shape(
+            r#"(?i)(?P<keep>\bauthorization["']?\s*[:=]\s*["']?(?:bearer\s+|basic\s+|token\s+)?)[^\s"',;]+"#,
+            "",
+        ),
+        shape(r"(?P<keep>\bBearer\s+)[A-Za-z0-9._~+/\-]{20,}=*", ""),
         // AWS access key ids (long-term and temporary).
         shape(r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b", ""),
         // GitHub tokens: classic, OAuth, user-to-server, server-to-server,
@@ -245,6 +251,17 @@ mod tests {
             shapes("Authorization: Bearer abcdefgh12345"),
             format!("Authorization: Bearer {MASK}")
         );
+        assert_eq!(
+            shapes("authorization=Basic dXNlcjpwYXNz"),
+            format!("authorization=Basic {MASK}")
+        );
+        assert_eq!(
+            shapes("sent Bearer abcdefghijklmnopqrstuvwxyz0123"),
+            format!("sent Bearer {MASK}")
+        );
+        for english in ["basic authentication failed", "Bearer authentication failed"] {
+            assert_eq!(shapes(english), english);
+        }
         // An ARN names a secret; it is not one.
         let arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-AbCdEf";
         assert_eq!(shapes(arn), arn);
