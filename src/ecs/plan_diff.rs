@@ -149,4 +149,35 @@ mod tests {
         assert_eq!(secrets[0].name, "DATABASE_PASSWORD");
         assert!(secrets[0].value_from.starts_with("arn:aws:secretsmanager"));
     }
+
+    #[test]
+    fn an_allow_listed_value_holding_a_credential_is_masked_and_remembered() {
+        use aws_sdk_ecs::types::KeyValuePair;
+        let mut container = testing::container("gunicorn", "r:v1");
+        container.environment = Some(vec![
+            KeyValuePair::builder()
+                .name("DATABASE_HOST")
+                .value("postgres://admin:SUPERSECRET@db")
+                .build(),
+            KeyValuePair::builder().name("DATABASE_PORT").value("5432").build(),
+            KeyValuePair::builder().name("API_KEY").value("k-0123456789").build(),
+        ]);
+        let shown: Vec<(String, String, bool)> = environment(&container)
+            .into_iter()
+            .map(|v| (v.name, v.value, v.masked))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                ("API_KEY".into(), MASK.into(), true),
+                ("DATABASE_HOST".into(), format!("postgres://{MASK}@db"), true),
+                ("DATABASE_PORT".into(), "5432".into(), false),
+            ]
+        );
+        let known = sensitive_values(&container);
+        assert_eq!(
+            known.mask("auth SUPERSECRET key k-0123456789 port 5432"),
+            format!("auth {MASK} key {MASK} port 5432")
+        );
+    }
 }

@@ -5,13 +5,14 @@
 //! Mentions and references are made inert in one place, [`push_inert`],
 //! which every character of outside text passes through on its way into
 //! Markdown, HTML or a workflow command, rather than by wrapping text in
-//! code spans: a code span changes how every name
-//! reads, nests badly inside the `<code>` cells we already use, and a name
-//! holding a backtick needs its own fence. GitHub finds `@user`, `@org/team`,
-//! `#123`, `owner/repo#123` and `GH-123` in text after rendering (a backslash
-//! escape does not stop it, nor does a space before `#`), so a U+2060 WORD
-//! JOINER goes right after each `@` and `#` and before the `-` of `GH-`:
-//! invisible when read, but the name no longer starts where GitHub looks.
+//! code spans: a code span changes how every name reads, nests badly inside
+//! the `<code>` cells we already use, and a name holding a backtick needs
+//! its own fence. GitHub finds `@user`, `@org/team`, `#123`,
+//! `owner/repo#123` and `GH-123` in text after rendering (a backslash escape
+//! does not stop it, nor does a space before `#`), so a U+2060 WORD JOINER
+//! goes right after each `@` and `#` and before the `-` of `GH-`: invisible
+//! when read, but the name no longer starts where GitHub looks. (Code blocks
+//! need nothing: GitHub links nothing inside them.)
 
 /// For inline Markdown: paragraphs, list items and table cells (including
 /// inside inline `<code>`). Newlines become `<br>`, so one value stays in one
