@@ -114,23 +114,10 @@ impl Backend {
     }
 }
 
-/// `scheme://user:password@host/…` → `scheme://***@host/…`; text that is
-/// not a URL comes back with everything before an `@` hidden.
+/// `scheme://user:password@host/…` → `scheme://••••@host/…` (the rule
+/// lives in [`crate::redact`], with every other mask).
 pub fn redact(raw: &str) -> String {
-    match url::Url::parse(raw) {
-        Ok(mut u) if !u.username().is_empty() || u.password().is_some() => {
-            // Both setters fail only for URLs that cannot have user info,
-            // which then have none to hide.
-            let _ = u.set_username("");
-            let _ = u.set_password(None);
-            u.to_string().replacen("://", "://***@", 1)
-        }
-        Ok(_) => raw.to_owned(),
-        Err(_) => match raw.rsplit_once('@') {
-            Some((_, host)) => format!("***@{host}"),
-            None => raw.to_owned(),
-        },
-    }
+    crate::redact::location(raw)
 }
 
 #[derive(Debug, Deserialize)]
@@ -279,8 +266,8 @@ mod tests {
         let env = |k: &str| (k == "PULUMI_BACKEND_URL").then(|| "postgres://admin:DBPASS@db:5432/state".to_owned());
         let err = resolve(&ws, &project, &env).unwrap_err().to_string();
         assert!(!err.contains("DBPASS") && !err.contains("admin"), "{err}");
-        assert!(err.contains("***@db:5432"), "{err}");
-        assert_eq!(redact("https://user:PASS@example.com/x"), "https://***@example.com/x");
+        assert!(err.contains("••••@db:5432"), "{err}");
+        assert_eq!(redact("https://user:PASS@example.com/x"), "https://••••@example.com/x");
         assert_eq!(redact("s3://bucket?region=us-east-1"), "s3://bucket?region=us-east-1");
     }
 

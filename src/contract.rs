@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use schemars::JsonSchema;
+
+use crate::input::{self, InputError, CONTRACT_CAP};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, thiserror::Error)]
@@ -17,7 +19,7 @@ pub enum ContractError {
     Read {
         path: PathBuf,
         #[source]
-        source: std::io::Error,
+        source: InputError,
     },
     #[error("the deploy contract from {origin} is not the shape `stackpilot contract schema` prints")]
     Shape {
@@ -106,9 +108,10 @@ impl Contract {
         text
     }
 
-    /// Reads a `--contract <file>`.
+    /// Reads a `--contract <file>` (at most [`CONTRACT_CAP`] bytes; an
+    /// interrupt stops the read).
     pub fn from_file(path: &Path) -> Result<Self, ContractError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ContractError::Read {
+        let text = input::read_to_string(path, CONTRACT_CAP).map_err(|source| ContractError::Read {
             path: path.to_path_buf(),
             source,
         })?;

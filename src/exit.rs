@@ -4,9 +4,10 @@
 
 use std::process::ExitCode;
 
+use crate::contract::ContractError;
 use crate::process::ProcessError;
 use crate::pulumi::PulumiError;
-use crate::Error;
+use crate::{Error, SummarizeInputError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
@@ -34,6 +35,11 @@ impl Exit {
 
     pub fn from_error(err: &Error) -> Self {
         match err {
+            Error::Contract(ContractError::Read { source, .. })
+            | Error::SummarizeInput {
+                source: SummarizeInputError::Input(source),
+                ..
+            } if source.is_interrupted() => Exit::Interrupted,
             Error::EnvName(_) | Error::Project(_) | Error::Backend(_) | Error::Refused(_) => Exit::Usage,
             Error::SummarizeInput { .. } | Error::OutputNotWritable(_) => Exit::Usage,
             Error::Contract(_) | Error::ImageTag(_) => Exit::Usage,

@@ -15,6 +15,7 @@ mod commands;
 mod contract;
 mod ecs;
 mod exit;
+mod input;
 mod interrupt;
 mod names;
 mod outcome;
@@ -23,6 +24,7 @@ mod process;
 mod progress;
 mod project;
 mod pulumi;
+mod redact;
 
 pub use exit::Exit;
 
@@ -95,7 +97,7 @@ pub enum Refusal {
 #[derive(Debug, thiserror::Error)]
 pub enum SummarizeInputError {
     #[error(transparent)]
-    Io(#[from] std::io::Error),
+    Input(#[from] input::InputError),
     #[error(transparent)]
     Preview(#[from] preview::PreviewError),
 }

@@ -1,10 +1,10 @@
 //! `stackpilot summarize <preview.json>`: the summary of a saved preview.
 
-use std::io::Read;
 use std::path::Path;
 
 use crate::cli::OutputArgs;
 use crate::commands::Context;
+use crate::input::{self, PREVIEW_CAP};
 use crate::report::{InfraReport, SUMMARY_LIMIT};
 use crate::{preview, printer};
 use crate::{Error, Exit, SummarizeInputError};
@@ -14,15 +14,7 @@ pub(crate) fn run(ctx: &Context, path: &Path, output: OutputArgs) -> Result<Exit
         path: path.to_path_buf(),
         source,
     };
-    let text = if path == Path::new("-") {
-        let mut s = String::new();
-        std::io::stdin()
-            .read_to_string(&mut s)
-            .map_err(|e| input_error(e.into()))?;
-        s
-    } else {
-        std::fs::read_to_string(path).map_err(|e| input_error(e.into()))?
-    };
+    let text = input::read_to_string(path, PREVIEW_CAP).map_err(|e| input_error(e.into()))?;
     let digest = preview::parse(&text).map_err(|e| input_error(e.into()))?;
     let report = InfraReport::from_saved_preview(&digest);
     let mut sink = ctx.sink(output.summary, output.json);

@@ -1,5 +1,7 @@
 //! What a failed container wrote: the tail of its awslogs stream. Missing
 //! logs never fail a run; the reason they are missing goes in the report.
+//! The lines are masked before they leave this module: a crashing app
+//! prints its settings, and the report copies what it is given.
 
 use crate::outcome::update::{LogLocation, LogTail};
 use aws_sdk_ecs::types::{ContainerDefinition, LogDriver};
@@ -44,12 +46,13 @@ pub(crate) async fn tail(
         .await;
     match result {
         Ok(out) => LogTail {
-            lines: out
-                .events
-                .unwrap_or_default()
-                .into_iter()
-                .filter_map(|e| e.message)
-                .collect(),
+            lines: super::plan_diff::sensitive_values(container).mask_lines(
+                out.events
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter_map(|e| e.message)
+                    .collect(),
+            ),
             location: Some(location),
             unavailable: None,
         },
@@ -114,5 +117,42 @@ mod tests {
         let got = tail(&logs, &testing::container("gunicorn", "r:v1"), "t1").await;
         assert!(got.lines.is_empty());
         assert!(got.unavailable.unwrap().contains("does not exist"));
+    }
+
+    #[tokio::test]
+    async fn log_lines_are_masked_for_the_environment_and_credential_shapes() {
+        use aws_sdk_ecs::types::KeyValuePair;
+        let rule = mock!(Client::get_log_events).then_output(|| {
+            let line = |m: &str| OutputLogEvent::builder().message(m).build();
+            GetLogEventsOutput::builder()
+                .events(line("SECRET_KEY is django-insecure-7f3k2j1h"))
+                .events(line("connect postgres://app:Tr0ub4dor3@db:5432/app failed"))
+                .events(line("retrying with Tr0ub4dor3 and AKIAIOSFODNN7EXAMPLE"))
+                .events(line("DATABASE_NAME=alpha-db"))
+                .build()
+        });
+        let logs = mock_client!(aws_sdk_cloudwatchlogs, [&rule]);
+        let mut container = testing::container("backend_update", "r:v1");
+        container.environment = Some(vec![
+            KeyValuePair::builder()
+                .name("SECRET_KEY")
+                .value("django-insecure-7f3k2j1h")
+                .build(),
+            KeyValuePair::builder()
+                .name("DATABASE_HOST")
+                .value("postgres://app:Tr0ub4dor3@db:5432/app")
+                .build(),
+            KeyValuePair::builder().name("DATABASE_NAME").value("alpha-db").build(),
+        ]);
+        let got = tail(&logs, &container, "t1").await;
+        assert_eq!(
+            got.lines,
+            [
+                "SECRET_KEY is ••••",
+                "connect postgres://••••@db:5432/app failed",
+                "retrying with •••• and ••••",
+                "DATABASE_NAME=alpha-db",
+            ]
+        );
     }
 }

@@ -8,6 +8,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use crate::preview::{ChangeKind, ChangeSet, DiagnosticSeverity};
+use crate::report::escape::{push_inert, Backslash};
 
 /// The environment GitHub Actions gives a step, when we run inside one.
 #[derive(Debug, Clone, Default)]
@@ -91,9 +92,20 @@ pub fn step_outputs(changes: &ChangeSet) -> String {
     out
 }
 
-/// Workflow-command data escaping, as the runner decodes it.
+/// Workflow-command data escaping, as the runner decodes it. Everything
+/// else goes by the rule summaries follow: control and direction characters
+/// written out (`\u{202e}`), mentions and references made inert.
 fn escape_data(s: &str) -> String {
-    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '%' => out.push_str("%25"),
+            '\r' => out.push_str("%0D"),
+            '\n' => out.push_str("%0A"),
+            c => push_inert(&mut out, c, Backslash::Literal),
+        }
+    }
+    out
 }
 
 fn escape_property(s: &str) -> String {
@@ -125,6 +137,23 @@ mod tests {
         assert_eq!(
             annotations(&changes),
             vec!["::error title=db%3Amain%2Cx::boom%0A::warning::fake 100%25".to_owned()]
+        );
+    }
+
+    /// NUL, BEL and U+202E in a resource name went raw into `::error title=`.
+    #[test]
+    fn control_and_direction_characters_in_annotations_are_written_out() {
+        let changes = ChangeSet {
+            diagnostics: vec![DiagnosticLine {
+                severity: DiagnosticSeverity::Warning,
+                resource: Some("bucket\u{0}\u{7}\u{202e}txt".into()),
+                message: "tab\there \u{2067}x".into(),
+            }],
+            ..ChangeSet::default()
+        };
+        assert_eq!(
+            annotations(&changes),
+            vec![r"::warning title=bucket\u{0}\u{7}\u{202e}txt::tab\u{9}here \u{2067}x".to_owned()]
         );
     }
 

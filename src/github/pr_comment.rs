@@ -1,8 +1,9 @@
 //! One comment per stack on a pull request, edited in place on every push.
 //!
 //! The comment starts with a hidden marker naming the layer and env; on the
-//! next run stackpilot finds its own comment by that marker and edits it, so
-//! a PR that is pushed ten times still has one preview comment per stack.
+//! next run stackpilot finds its own comment by that marker and its author
+//! (the token's own account) and edits it, so a PR that is pushed ten times
+//! still has one preview comment per stack.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -104,6 +105,13 @@ struct Comment {
     id: u64,
     #[serde(default)]
     body: Option<String>,
+    #[serde(default)]
+    user: Option<Account>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Account {
+    login: String,
 }
 
 #[derive(Serialize)]
@@ -119,17 +127,28 @@ pub enum Posted {
     Updated(u64),
 }
 
-/// Creates the stack's comment, or edits the one an earlier run left.
-pub fn upsert(pr: &PullRequest, marker: &str, markdown: &str) -> Result<Posted, CommentError> {
-    let client = reqwest::blocking::Client::builder()
-        .timeout(Duration::from_secs(30))
-        .user_agent(concat!("stackpilot/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .map_err(CommentError::Client)?;
-    let body = format!("{marker}\n{markdown}");
-    let send = |what: String, request: reqwest::blocking::RequestBuilder| {
+/// The account whose comments this run may edit. The marker alone proves
+/// nothing: anyone can write it into a comment on a public repository.
+///
+/// A personal or OAuth token names its user through `GET /user`. An
+/// installation token — Actions' own `GITHUB_TOKEN` — gets 403 there; its
+/// comments are written by `github-actions[bot]`, so that is the author
+/// accepted then. (A comment by that account came from a workflow of this
+/// repository, which is as trusted as this one.) With another app's
+/// installation token, no earlier comment qualifies and each run posts a
+/// new one: a duplicate comment is better than editing someone else's.
+const ACTIONS_BOT: &str = "github-actions[bot]";
+
+struct Api<'a> {
+    pr: &'a PullRequest,
+    client: reqwest::blocking::Client,
+    base: String,
+}
+
+impl Api<'_> {
+    fn send(&self, what: String, request: reqwest::blocking::RequestBuilder) -> Result<Response, CommentError> {
         let response = request
-            .bearer_auth(&pr.token)
+            .bearer_auth(&self.pr.token)
             .header("Accept", "application/vnd.github+json")
             .header("X-GitHub-Api-Version", "2022-11-28")
             .send()
@@ -147,50 +166,111 @@ pub fn upsert(pr: &PullRequest, marker: &str, markdown: &str) -> Result<Posted, 
                 body: text,
             });
         }
-        Ok(response)
-    };
-    let base = format!("{}/repos/{}", pr.api_url, pr.repository);
-    // A PR can have many comments; read every page until the marker turns up.
-    let mut page = 1;
-    let existing = loop {
-        let what = format!("GET issues/{}/comments page {page}", pr.number);
-        let url = format!("{base}/issues/{}/comments?per_page=100&page={page}", pr.number);
-        let comments: Vec<Comment> = send(what.clone(), client.get(&url))?
-            .json()
-            .map_err(|source| CommentError::Http { what, source })?;
-        if let Some(found) = comments
-            .iter()
-            .find(|c| c.body.as_deref().is_some_and(|b| b.starts_with(marker)))
-        {
-            break Some(found.id);
+        Ok(Response { what, response })
+    }
+
+    /// The login this token acts as (see [`ACTIONS_BOT`]).
+    fn own_login(&self) -> Result<String, CommentError> {
+        match self.send("GET user".into(), self.client.get(format!("{}/user", self.pr.api_url))) {
+            Ok(response) => Ok(response.json::<Account>()?.login),
+            Err(CommentError::Status { status: 403 | 404, .. }) => Ok(ACTIONS_BOT.to_owned()),
+            Err(other) => Err(other),
         }
-        if comments.len() < 100 {
-            break None;
+    }
+
+    /// The id of the comment with `marker` that `login` wrote, reading
+    /// every page: a PR can have many comments.
+    fn find(&self, marker: &str, login: &str) -> Result<Option<u64>, CommentError> {
+        let number = self.pr.number;
+        for page in 1.. {
+            let comments: Vec<Comment> = self
+                .send(
+                    format!("GET issues/{number}/comments page {page}"),
+                    self.client.get(format!(
+                        "{}/issues/{number}/comments?per_page=100&page={page}",
+                        self.base
+                    )),
+                )?
+                .json()?;
+            let ours = comments.iter().find(|c| {
+                c.body.as_deref().is_some_and(|b| b.starts_with(marker))
+                    && c.user.as_ref().is_some_and(|u| u.login == login)
+            });
+            if let Some(found) = ours {
+                return Ok(Some(found.id));
+            }
+            if comments.len() < 100 {
+                break;
+            }
         }
-        page += 1;
-    };
-    match existing {
-        Some(id) => {
-            send(
-                format!("PATCH issues/comments/{id}"),
-                client
-                    .patch(format!("{base}/issues/comments/{id}"))
-                    .json(&Body { body: &body }),
-            )?;
-            Ok(Posted::Updated(id))
-        }
-        None => {
-            let what = format!("POST issues/{}/comments", pr.number);
-            let created: Comment = send(
-                what.clone(),
-                client
-                    .post(format!("{base}/issues/{}/comments", pr.number))
-                    .json(&Body { body: &body }),
+        Ok(None)
+    }
+
+    fn create(&self, body: &str) -> Result<Posted, CommentError> {
+        let number = self.pr.number;
+        let created: Comment = self
+            .send(
+                format!("POST issues/{number}/comments"),
+                self.client
+                    .post(format!("{}/issues/{number}/comments", self.base))
+                    .json(&Body { body }),
             )?
+            .json()?;
+        Ok(Posted::Created(created.id))
+    }
+}
+
+/// A successful answer, with the request it answers for error messages.
+struct Response {
+    what: String,
+    response: reqwest::blocking::Response,
+}
+
+impl Response {
+    fn json<T: serde::de::DeserializeOwned>(self) -> Result<T, CommentError> {
+        let what = self.what;
+        self.response
             .json()
-            .map_err(|source| CommentError::Http { what, source })?;
-            Ok(Posted::Created(created.id))
+            .map_err(|source| CommentError::Http { what, source })
+    }
+}
+
+/// Creates the stack's comment, or edits the one an earlier run of this
+/// token's account left. An edit GitHub refuses (403, 404: the comment was
+/// deleted, or is not ours after all) becomes a new comment, not a failed
+/// preview.
+pub fn upsert(pr: &PullRequest, marker: &str, markdown: &str) -> Result<Posted, CommentError> {
+    let client = reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .user_agent(concat!("stackpilot/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(CommentError::Client)?;
+    let api = Api {
+        pr,
+        client,
+        base: format!("{}/repos/{}", pr.api_url, pr.repository),
+    };
+    let body = format!("{marker}\n{markdown}");
+    let login = api.own_login()?;
+    let Some(id) = api.find(marker, &login)? else {
+        return api.create(&body);
+    };
+    let edit = api.send(
+        format!("PATCH issues/comments/{id}"),
+        api.client
+            .patch(format!("{}/issues/comments/{id}", api.base))
+            .json(&Body { body: &body }),
+    );
+    match edit {
+        Ok(_) => Ok(Posted::Updated(id)),
+        Err(CommentError::Status {
+            status: status @ (403 | 404),
+            ..
+        }) => {
+            tracing::warn!("GitHub refused to edit comment {id} ({status}); posting a new one");
+            api.create(&body)
         }
+        Err(other) => Err(other),
     }
 }
 

@@ -84,7 +84,23 @@ impl ResourceState {
 }
 
 fn parse_blinded(raw: Option<&RawValue>) -> Option<Value> {
-    let mut value: Value = serde_json::from_str(raw?.get()).ok()?;
+    let raw = raw?.get();
+    // The digest's parse checked the syntax already, so what fails here is
+    // serde_json's nesting limit (128 levels). Parsed one property at a
+    // time, only the properties too deep to read stand for a note; the
+    // rest show as they are.
+    let too_deep = || Value::String(value::TOO_DEEP.to_owned());
+    let mut value = serde_json::from_str::<Value>(raw).unwrap_or_else(|_| {
+        match serde_json::from_str::<BTreeMap<String, Box<RawValue>>>(raw) {
+            Ok(properties) => Value::Object(
+                properties
+                    .into_iter()
+                    .map(|(key, v)| (key, serde_json::from_str(v.get()).unwrap_or_else(|_| too_deep())))
+                    .collect(),
+            ),
+            Err(_) => too_deep(),
+        }
+    });
     value::blind_secrets(&mut value);
     Some(value)
 }
@@ -222,5 +238,24 @@ mod tests {
         let digest = super::super::parse(json).unwrap();
         assert_eq!(digest.steps[0].op, "teleport");
         assert!(digest.diagnostics.is_empty());
+    }
+
+    /// A value nested deeper than 128 levels rendered as an empty cell.
+    #[test]
+    fn a_value_too_deep_to_parse_says_so_and_its_siblings_still_show() {
+        let deep = format!("{}1{}", "[".repeat(200), "]".repeat(200));
+        let json = format!(
+            r#"{{"steps":[{{"op":"update","urn":"urn:pulumi:dev::p::t:m:T::n",
+                "newState":{{"inputs":{{"deep":{deep},"plain":"x"}}}},
+                "diffReasons":["deep","plain"]}}]}}"#
+        );
+        let digest = super::super::parse(&json).unwrap();
+        let changes = crate::preview::ChangeSet::from_digest(&digest);
+        let shown: Vec<(&str, Option<&str>)> = changes.resources[0]
+            .properties
+            .iter()
+            .map(|p| (p.path.as_str(), p.after.as_deref()))
+            .collect();
+        assert_eq!(shown, [("deep", Some(value::TOO_DEEP)), ("plain", Some("x"))]);
     }
 }

@@ -65,8 +65,9 @@ pub fn lookup<'v>(root: &'v Value, path: &str) -> Option<&'v Value> {
         here = match (segment, here) {
             (Segment::Key(k), Value::Object(map)) => map.get(&k)?,
             (Segment::Index(i), Value::Array(items)) => items.get(i)?,
-            // A secret blinded higher up hides everything below it.
-            (_, Value::String(s)) if s == super::value::SECRET_PLACEHOLDER => return Some(here),
+            // A secret blinded higher up (or a value too deep to read) hides
+            // everything below it.
+            (_, Value::String(s)) if super::value::is_placeholder(s) => return Some(here),
             _ => return None,
         };
     }

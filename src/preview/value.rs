@@ -9,6 +9,15 @@ const SECRET_SIG: &str = "1b47061264138c4ac30d75fd1eb44270";
 /// The string Pulumi uses for a value not known until apply.
 pub const UNKNOWN: &str = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 pub const SECRET_PLACEHOLDER: &str = "[secret]";
+/// What stands for a value nested deeper than the JSON parser goes (128
+/// levels), so that its cell says why it is empty.
+pub const TOO_DEEP: &str = "(value nested too deep to show)";
+
+/// A string that stands for a value a report cannot show; it hides
+/// everything below it.
+pub fn is_placeholder(s: &str) -> bool {
+    s == SECRET_PLACEHOLDER || s == TOO_DEEP
+}
 
 /// Replaces every secret object below `value` with `"[secret]"`, whether it
 /// carries ciphertext or (should a future CLI print one) plaintext.

@@ -37,12 +37,17 @@ pub enum Whole {
 }
 
 impl Whole {
+    /// Where the whole is. Both places named are `--json` results, which
+    /// no size limit cuts (only the Markdown has one); values in them are
+    /// as short, and secrets as masked, as in the summary.
     fn where_it_is(self) -> &'static str {
         match self {
             Whole::Preview => {
-                "Every change is in the JSON that `pulumi preview --json` printed, and in `stackpilot summarize <file> --json`."
+                "Every change is listed in the run's `--json` result (`stackpilot preview <layer> <env> --json`, or `stackpilot summarize <file> --json` for a saved preview), which is never cut."
             }
-            Whole::Update => "Every value is in the run's `--json` result (`stackpilot update ... --json`).",
+            Whole::Update => {
+                "Every service and revision is in the run's `--json` result (`stackpilot update <env> ... --json`), which is never cut."
+            }
         }
     }
 }

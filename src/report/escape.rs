@@ -1,6 +1,18 @@
 //! Escaping for text that came from a stack or a subprocess: resource names,
 //! values, messages. Nothing from outside may close a tag, open one, break a
-//! table row or end a code block early.
+//! table row, end a code block early, notify someone or link an issue.
+//!
+//! Mentions and references are made inert in one place, [`push_inert`],
+//! which every character of outside text passes through on its way into
+//! Markdown, HTML or a workflow command, rather than by wrapping text in
+//! code spans: a code span changes how every name reads, nests badly inside
+//! the `<code>` cells we already use, and a name holding a backtick needs
+//! its own fence. GitHub finds `@user`, `@org/team`, `#123`,
+//! `owner/repo#123` and `GH-123` in text after rendering (a backslash escape
+//! does not stop it, nor does a space before `#`), so a U+2060 WORD JOINER
+//! goes right after each `@` and `#` and before the `-` of `GH-`: invisible
+//! when read, but the name no longer starts where GitHub looks. (Code blocks
+//! need nothing: GitHub links nothing inside them.)
 
 /// For inline Markdown: paragraphs, list items and table cells (including
 /// inside inline `<code>`). Newlines become `<br>`, so one value stays in one
@@ -17,9 +29,13 @@ pub fn inline(text: &str) -> String {
             // A pipe splits a table cell even inside inline HTML; an entity does not.
             '|' => out.push_str("&#124;"),
             '`' => out.push_str("&#96;"),
-            '\\' | '*' | '_' | '[' | ']' | '~' | '#' | '!' | '$' | '^' => {
+            '\\' | '*' | '_' | '[' | ']' | '~' | '!' | '$' | '^' => {
                 out.push('\\');
                 out.push(c);
+            }
+            '#' => {
+                out.push('\\');
+                push_inert(&mut out, c, Backslash::Markdown);
             }
             '\r' => {
                 if chars.peek() != Some(&'\n') {
@@ -27,8 +43,8 @@ pub fn inline(text: &str) -> String {
                 }
             }
             '\n' => out.push_str("<br>"),
-            c if c.is_control() => out.push('\u{FFFD}'),
-            c => out.push(c),
+            '\t' => out.push(' '),
+            c => push_inert(&mut out, c, Backslash::Markdown),
         }
     }
     out
@@ -50,12 +66,59 @@ pub fn html(text: &str) -> String {
             '[' => out.push_str("&#91;"),
             ']' => out.push_str("&#93;"),
             // A blank line would end the HTML block, so no newline survives.
-            '\n' | '\r' => out.push(' '),
-            c if c.is_control() => out.push('\u{FFFD}'),
-            c => out.push(c),
+            '\n' | '\r' | '\t' => out.push(' '),
+            c => push_inert(&mut out, c, Backslash::Literal),
         }
     }
     out
+}
+
+/// Invisible, and no part of a GitHub user, team or issue reference.
+const WORD_JOINER: char = '\u{2060}';
+
+/// Whether `out` ends with `GH` (any case) as a word of its own, where a
+/// `-` and digits would make an issue reference.
+fn follows_gh(out: &str) -> bool {
+    let Some(before) = out.strip_suffix(['h', 'H']).and_then(|r| r.strip_suffix(['g', 'G'])) else {
+        return false;
+    };
+    !before.chars().next_back().is_some_and(char::is_alphanumeric)
+}
+
+/// How a format writes one literal backslash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backslash {
+    /// Markdown text, where `\\` is one backslash.
+    Markdown,
+    /// HTML blocks and workflow commands, where a backslash is itself.
+    Literal,
+}
+
+/// Pushes a character that the format has no escape of its own for, by
+/// the rule every format shares (summaries, PR comments, annotations):
+/// control characters, which terminals and renderers act on, and the
+/// direction controls that make text read differently from what it is, are
+/// written out as `\u{202e}` so that a reviewer sees something is there;
+/// `@`, `#` and the `-` of `GH-` get a word joiner (see the module docs).
+pub fn push_inert(out: &mut String, c: char, backslash: Backslash) {
+    if c.is_control() || is_bidi_control(c) {
+        if backslash == Backslash::Markdown {
+            out.push('\\');
+        }
+        out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        return;
+    }
+    match c {
+        '@' | '#' => {
+            out.push(c);
+            out.push(WORD_JOINER);
+        }
+        '-' if follows_gh(out) => {
+            out.push(WORD_JOINER);
+            out.push('-');
+        }
+        c => out.push(c),
+    }
 }
 
 /// A fenced code block that its content cannot close: the fence is longer
@@ -115,6 +178,35 @@ mod tests {
             assert!(!out.contains(bad), "{bad:?} survived in {out}");
         }
         assert_eq!(inline("plain-name.1"), "plain-name.1");
+    }
+
+    /// Names holding `@octocat` or `acme/app#5` notified people and
+    /// linked issues from a PR comment.
+    #[test]
+    fn mentions_and_issue_references_from_stack_data_are_inert() {
+        let hostile = "@octocat @acme/security-team #123 see #9 acme/app#5 GH-1 gh-2 x@y";
+        for out in [inline(hostile), html(hostile)] {
+            let plain = out.replace('\\', "");
+            let live = |marker: char| {
+                plain
+                    .match_indices(marker)
+                    .any(|(i, _)| plain[i + 1..].starts_with(|c: char| c.is_ascii_alphanumeric()))
+            };
+            assert!(!live('@') && !live('#'), "{out}");
+            assert!(!plain.to_lowercase().contains("gh-"), "{out}");
+        }
+        // Invisible to a reader: the text reads as it was.
+        assert_eq!(inline("@octocat").replace(WORD_JOINER, ""), "@octocat");
+        assert_eq!(html("acme/app#5").replace(WORD_JOINER, ""), "acme/app#5");
+        assert_eq!(inline("high-level"), "high-level");
+    }
+
+    /// NUL, BEL and a right-to-left override in a name reached the summary.
+    #[test]
+    fn control_and_direction_characters_are_shown_not_obeyed() {
+        let hostile = "a\u{0}b\u{7}c\u{202e}d\u{2066}e";
+        assert_eq!(inline(hostile), r"a\\u{0}b\\u{7}c\\u{202e}d\\u{2066}e");
+        assert_eq!(html(hostile), r"a\u{0}b\u{7}c\u{202e}d\u{2066}e");
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! A local HTTP server that plays the part of GitHub's issue-comments API,
-//! enough for stackpilot's PR comment: list (paged), create, edit.
+//! enough for stackpilot's PR comment: who the token is, list (paged),
+//! create, edit.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -13,12 +14,44 @@ pub struct Request {
     pub body: String,
 }
 
+/// The login `GET /user` answers by default, and writes new comments.
+pub const OWN_LOGIN: &str = "acme-deployer";
+
+/// How the fake GitHub behaves beyond the comments it starts with.
+#[derive(Debug, Clone)]
+pub struct Behaviour {
+    /// The token's account; `None` answers `GET /user` with 403, as GitHub
+    /// does for an installation token, whose comments are by `github-actions[bot]`.
+    pub own_login: Option<String>,
+    /// Answer every PATCH with 403.
+    pub refuse_edits: bool,
+}
+
+impl Default for Behaviour {
+    fn default() -> Self {
+        Behaviour {
+            own_login: Some(OWN_LOGIN.to_owned()),
+            refuse_edits: false,
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct State {
-    /// (id, body) in creation order.
-    pub comments: Vec<(u64, String)>,
+    /// (id, author, body) in creation order.
+    pub comments: Vec<(u64, String, String)>,
     pub requests: Vec<Request>,
     next_id: u64,
+    behaviour: Behaviour,
+}
+
+impl State {
+    fn author(&self) -> String {
+        self.behaviour
+            .own_login
+            .clone()
+            .unwrap_or_else(|| "github-actions[bot]".to_owned())
+    }
 }
 
 pub struct FakeGithub {
@@ -27,17 +60,27 @@ pub struct FakeGithub {
 }
 
 impl FakeGithub {
-    /// Starts on a free loopback port; serves until the test process ends.
+    /// Starts on a free loopback port with comments the token's own
+    /// account wrote; serves until the test process ends.
     pub fn start(existing: &[&str]) -> Self {
+        let existing: Vec<(&str, &str)> = existing.iter().map(|b| (OWN_LOGIN, *b)).collect();
+        Self::start_with(Behaviour::default(), &existing)
+    }
+
+    /// Starts with `(author, body)` comments and the given behaviour.
+    pub fn start_with(behaviour: Behaviour, existing: &[(&str, &str)]) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let mut state = State {
             next_id: 1000,
+            behaviour,
             ..State::default()
         };
-        for body in existing {
+        for (author, body) in existing {
             state.next_id += 1;
-            state.comments.push((state.next_id, (*body).to_owned()));
+            state
+                .comments
+                .push((state.next_id, (*author).to_owned(), (*body).to_owned()));
         }
         let state = Arc::new(Mutex::new(state));
         let shared = Arc::clone(&state);
@@ -94,9 +137,23 @@ fn serve(mut stream: TcpStream, state: &Mutex<State>) {
 
 fn respond(method: &str, path: &str, body: &str, state: &Mutex<State>) -> (&'static str, String) {
     let mut state = state.lock().unwrap();
-    let comment_json = |id: u64, body: &str| serde_json::json!({"id": id, "body": body}).to_string();
+    let comment_json = |id: u64, author: &str, body: &str| {
+        serde_json::json!({"id": id, "body": body, "user": {"login": author}}).to_string()
+    };
     let (route, query) = path.split_once('?').unwrap_or((path, ""));
+    let behaviour = state.behaviour.clone();
     match (method, route) {
+        ("GET", "/user") => match &behaviour.own_login {
+            Some(login) => ("200 OK", serde_json::json!({"login": login}).to_string()),
+            None => (
+                "403 Forbidden",
+                r#"{"message":"Resource not accessible by integration"}"#.to_owned(),
+            ),
+        },
+        ("PATCH", _) if behaviour.refuse_edits => (
+            "403 Forbidden",
+            r#"{"message":"Resource not accessible by integration"}"#.to_owned(),
+        ),
         ("GET", r) if r.ends_with("/comments") => {
             let page: usize = query
                 .split('&')
@@ -109,7 +166,7 @@ fn respond(method: &str, path: &str, body: &str, state: &Mutex<State>) -> (&'sta
                 .iter()
                 .skip((page - 1) * 100)
                 .take(100)
-                .map(|(id, b)| comment_json(*id, b))
+                .map(|(id, author, b)| comment_json(*id, author, b))
                 .collect();
             ("200 OK", format!("[{}]", items.join(",")))
         }
@@ -120,8 +177,9 @@ fn respond(method: &str, path: &str, body: &str, state: &Mutex<State>) -> (&'sta
                 .to_owned();
             state.next_id += 1;
             let id = state.next_id;
-            state.comments.push((id, text.clone()));
-            ("201 Created", comment_json(id, &text))
+            let author = state.author();
+            state.comments.push((id, author.clone(), text.clone()));
+            ("201 Created", comment_json(id, &author, &text))
         }
         ("PATCH", r) if r.contains("/issues/comments/") => {
             let id: u64 = r.rsplit('/').next().unwrap().parse().unwrap();
@@ -129,10 +187,10 @@ fn respond(method: &str, path: &str, body: &str, state: &Mutex<State>) -> (&'sta
                 .as_str()
                 .unwrap()
                 .to_owned();
-            match state.comments.iter_mut().find(|(i, _)| *i == id) {
+            match state.comments.iter_mut().find(|(i, _, _)| *i == id) {
                 Some(c) => {
-                    c.1 = text.clone();
-                    ("200 OK", comment_json(id, &text))
+                    c.2 = text.clone();
+                    ("200 OK", comment_json(id, &c.1, &text))
                 }
                 None => ("404 Not Found", r#"{"message":"Not Found"}"#.to_owned()),
             }

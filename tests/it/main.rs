@@ -11,6 +11,7 @@ mod layering;
 mod lock;
 mod pr_comment;
 mod sandbox_sdk;
+mod secrets;
 mod summary_corpus;
 mod update;
 mod update_faults;

@@ -1,6 +1,6 @@
 //! `preview --pr-comment`: one comment per stack, edited in place.
 
-use crate::fake_github::FakeGithub;
+use crate::fake_github::{Behaviour, FakeGithub, OWN_LOGIN};
 use crate::support::{finish, Repo};
 
 fn preview_with_comment(repo: &Repo, github: &FakeGithub, env: &str) -> crate::support::Run {
@@ -37,7 +37,7 @@ fn the_comment_is_created_once_then_edited_in_place() {
     let created_id = {
         let state = github.state.lock().unwrap();
         assert_eq!(state.comments.len(), 3, "one new comment");
-        let (id, body) = state.comments.last().unwrap().clone();
+        let (id, _, body) = state.comments.last().unwrap().clone();
         assert!(
             body.starts_with("<!-- stackpilot:preview:base:dev -->\n## ✅ Preview · base stack `dev`"),
             "{body}"
@@ -58,22 +58,23 @@ fn the_comment_is_created_once_then_edited_in_place() {
     assert_eq!(second.code, 0, "{}", second.stderr);
     let state = github.state.lock().unwrap();
     assert_eq!(state.comments.len(), 3, "edited, not duplicated");
-    let (id, body) = state.comments.last().unwrap();
+    let (id, _, body) = state.comments.last().unwrap();
     assert_eq!(*id, created_id);
     assert!(body.contains("https://www.v1.example.test"), "{body}");
-    assert_eq!(state.comments[0].1, "a reviewer's comment", "other comments untouched");
+    assert_eq!(state.comments[0].2, "a reviewer's comment", "other comments untouched");
     assert_eq!(
-        state.comments[1].1,
+        state.comments[1].2,
         "<!-- stackpilot:preview:base:staging -->\nanother stack"
     );
     let methods: Vec<&str> = state.requests.iter().map(|r| r.method.as_str()).collect();
-    assert_eq!(methods, ["GET", "POST", "GET", "PATCH"]);
-    assert_eq!(state.requests[1].path, "/repos/acme/app/issues/7/comments");
+    assert_eq!(methods, ["GET", "GET", "POST", "GET", "GET", "PATCH"]);
+    assert_eq!(state.requests[0].path, "/user", "who the token is, once per run");
+    assert_eq!(state.requests[2].path, "/repos/acme/app/issues/7/comments");
     assert_eq!(
-        state.requests[3].path,
+        state.requests[5].path,
         format!("/repos/acme/app/issues/comments/{created_id}")
     );
-    assert!(state.requests[3].body.contains("stackpilot:preview:base:dev"));
+    assert!(state.requests[5].body.contains("stackpilot:preview:base:dev"));
 }
 
 #[test]
@@ -88,7 +89,7 @@ fn the_marker_is_found_past_the_first_page() {
     let state = github.state.lock().unwrap();
     assert_eq!(state.comments.len(), 151);
     assert!(
-        state.comments[150].1.contains("## ✅ Preview"),
+        state.comments[150].2.contains("## ✅ Preview"),
         "the old preview was edited"
     );
 }
@@ -104,4 +105,64 @@ fn without_a_token_nothing_runs() {
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("--pr-comment needs GITHUB_TOKEN"), "{}", run.stderr);
     assert!(!repo.state_dir().exists(), "checked before pulumi ran");
+}
+
+const PLANTED: &str = "<!-- stackpilot:preview:base:dev -->\nplanted by someone else";
+
+/// Anyone can write the marker into a comment on a public repository;
+/// stackpilot edited such a comment (and failed when GitHub said no).
+#[test]
+fn a_comment_by_another_user_with_the_marker_is_not_edited() {
+    let repo = Repo::new();
+    let github = FakeGithub::start_with(Behaviour::default(), &[("mallory", PLANTED)]);
+    let run = preview_with_comment(&repo, &github, "dev");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let state = github.state.lock().unwrap();
+    assert_eq!(state.comments.len(), 2, "a new comment beside the planted one");
+    assert_eq!(state.comments[0].2, PLANTED, "the planted comment is untouched");
+    assert_eq!(state.comments[1].1, OWN_LOGIN);
+    assert!(state.comments[1].2.contains("## ✅ Preview"));
+    assert!(state.requests.iter().all(|r| r.method != "PATCH"));
+}
+
+/// With Actions' own token `GET /user` is refused; the comments of
+/// `github-actions[bot]` are then the run's own, and no one else's.
+#[test]
+fn with_an_installation_token_only_the_actions_bot_comment_is_edited() {
+    let repo = Repo::new();
+    let behaviour = Behaviour {
+        own_login: None,
+        ..Behaviour::default()
+    };
+    let github = FakeGithub::start_with(
+        behaviour,
+        &[
+            ("mallory", PLANTED),
+            ("github-actions[bot]", "<!-- stackpilot:preview:base:dev -->\nold"),
+        ],
+    );
+    let run = preview_with_comment(&repo, &github, "dev");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let state = github.state.lock().unwrap();
+    assert_eq!(state.comments.len(), 2, "edited, not duplicated");
+    assert_eq!(state.comments[0].2, PLANTED);
+    assert!(state.comments[1].2.contains("## ✅ Preview"), "{}", state.comments[1].2);
+}
+
+/// A 403 on the edit failed the preview step.
+#[test]
+fn a_refused_edit_posts_a_new_comment_and_the_preview_succeeds() {
+    let repo = Repo::new();
+    let behaviour = Behaviour {
+        refuse_edits: true,
+        ..Behaviour::default()
+    };
+    let github = FakeGithub::start_with(behaviour, &[(OWN_LOGIN, "<!-- stackpilot:preview:base:dev -->\nold")]);
+    let run = preview_with_comment(&repo, &github, "dev");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let state = github.state.lock().unwrap();
+    let methods: Vec<&str> = state.requests.iter().map(|r| r.method.as_str()).collect();
+    assert_eq!(methods, ["GET", "GET", "PATCH", "POST"]);
+    assert_eq!(state.comments.len(), 2);
+    assert!(state.comments[1].2.contains("## ✅ Preview"));
 }

@@ -51,6 +51,53 @@ fn hostile_names_cannot_break_the_table_or_inject_html() {
     assert!(md.match_indices("](").all(|(i, _)| md[..i].ends_with('\\')), "{md}");
 }
 
+/// Whether GitHub would find a mention or an issue reference in `text`:
+/// `@` or `#` directly before a letter or digit, or `GH-` before a digit
+/// (backslash escapes do not stop it).
+fn live_references(text: &str) -> Vec<String> {
+    let plain = text.replace('\\', "");
+    let lower = plain.to_lowercase();
+    let mut found = Vec::new();
+    for (i, c) in plain.char_indices() {
+        let next = plain[i + c.len_utf8()..].chars().next();
+        let live = match c {
+            '@' | '#' => next.is_some_and(|n| n.is_ascii_alphanumeric()),
+            '-' => lower[..i].ends_with("gh") && next.is_some_and(|n| n.is_ascii_digit()),
+            _ => false,
+        };
+        if live {
+            found.push(plain[i.saturating_sub(12)..].chars().take(24).collect());
+        }
+    }
+    found
+}
+
+/// Names holding `@octocat`, `@acme/security-team`, `#123`, `acme/app#5`
+/// would have notified people and linked issues from a PR comment, and NUL,
+/// BEL and U+202E went raw into the summary and `::error title=`.
+#[test]
+fn hostile_mentions_and_controls_reach_the_pr_comment_and_annotations_inert() {
+    use stackpilot::github::pr_comment::{marker, COMMENT_LIMIT};
+    let json = std::fs::read_to_string(crate::support::fixtures().join("previews/hostile-mentions.json")).unwrap();
+    let digest = preview::parse(&json).unwrap();
+    let report = InfraReport::from_saved_preview(&digest);
+    let marker = marker("app", "dev");
+    let comment = format!(
+        "{marker}\n{}",
+        report.preview_markdown(COMMENT_LIMIT - marker.len() - 1)
+    );
+    let annotations = stackpilot::github::annotations(report.changes.as_ref().unwrap()).join("\n");
+    for text in [&comment, &annotations] {
+        assert_eq!(live_references(text), Vec::<String>::new(), "{text}");
+        for raw in ['\u{0}', '\u{7}', '\u{202e}'] {
+            assert!(!text.contains(raw), "{raw:?} survived in {text}");
+        }
+    }
+    assert!(comment.contains(r"\\u{202e}"), "the override is shown: {comment}");
+    insta::assert_snapshot!("hostile_mentions_pr_comment", comment);
+    insta::assert_snapshot!("hostile_mentions_annotations", annotations);
+}
+
 #[test]
 fn secrets_in_a_preview_are_never_rendered() {
     let json = std::fs::read_to_string(crate::support::fixtures().join("previews/replace-and-delete.json")).unwrap();
@@ -87,6 +134,15 @@ fn a_20000_resource_preview_stays_under_the_step_summary_limit() {
         "the reader is told what is missing"
     );
     assert!(std::str::from_utf8(md.as_bytes()).is_ok());
+    // The note sends the reader to `summarize --json`: it must hold them all.
+    assert!(
+        md.contains("`stackpilot summarize <file> --json`"),
+        "{}",
+        &md[md.len() - 600..]
+    );
+    let digest = preview::parse(&json).unwrap();
+    let whole = serde_json::to_value(InfraReport::from_saved_preview(&digest)).unwrap();
+    assert_eq!(whole["changes"]["resources"].as_array().unwrap().len(), 20_000);
     let tail = &md[md.len().saturating_sub(600)..];
     insta::assert_snapshot!(tail);
 }

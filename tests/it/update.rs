@@ -2,7 +2,7 @@
 //! scenario of issue 4 is one test, and each test has its own sandbox.
 
 use crate::update_snapshot;
-use crate::update_support::{Sandbox, ALL_SERVICES};
+use crate::update_support::{register_copy, Sandbox, ALL_SERVICES};
 
 fn operations(sandbox: &Sandbox, name: &str) -> usize {
     sandbox.calls().iter().filter(|c| c.operation == name).count()
@@ -286,15 +286,7 @@ fn storage_platform_secrets_and_tags_survive_the_copy() {
             .value_from("arn:aws:secretsmanager:us-east-1:123456789012:secret:db:password::")
             .build()
             .unwrap()]);
-        let new = ecs
-            .register_task_definition()
-            .family("alpha-gunicorn")
-            .set_container_definitions(Some(containers))
-            .set_network_mode(td.network_mode().cloned())
-            .set_requires_compatibilities(Some(td.requires_compatibilities().to_vec()))
-            .set_cpu(td.cpu().map(str::to_owned))
-            .set_memory(td.memory().map(str::to_owned))
-            .set_execution_role_arn(td.execution_role_arn().map(str::to_owned))
+        let new = register_copy(&ecs, &td, containers)
             .ephemeral_storage(EphemeralStorage::builder().size_in_gib(42).build())
             .runtime_platform(
                 RuntimePlatform::builder()

@@ -334,3 +334,21 @@ macro_rules! update_snapshot {
         settings.bind(|| insta::assert_snapshot!($name, $text));
     }};
 }
+
+/// A request registering a new revision of `td`'s family with `containers`,
+/// carrying over what the sandbox's seeded families set; a test adds what
+/// it changes before sending it.
+pub fn register_copy(
+    ecs: &aws_sdk_ecs::Client,
+    td: &aws_sdk_ecs::types::TaskDefinition,
+    containers: Vec<aws_sdk_ecs::types::ContainerDefinition>,
+) -> aws_sdk_ecs::operation::register_task_definition::builders::RegisterTaskDefinitionFluentBuilder {
+    ecs.register_task_definition()
+        .set_family(td.family().map(str::to_owned))
+        .set_container_definitions(Some(containers))
+        .set_network_mode(td.network_mode().cloned())
+        .set_requires_compatibilities(Some(td.requires_compatibilities().to_vec()))
+        .set_cpu(td.cpu().map(str::to_owned))
+        .set_memory(td.memory().map(str::to_owned))
+        .set_execution_role_arn(td.execution_role_arn().map(str::to_owned))
+}
