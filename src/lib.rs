@@ -23,6 +23,7 @@ mod process;
 mod progress;
 mod project;
 mod pulumi;
+mod syntax;
 
 pub use exit::Exit;
 

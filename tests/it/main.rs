@@ -9,6 +9,7 @@ mod interrupt;
 mod layering;
 mod lock;
 mod pr_comment;
+mod preflight;
 mod sandbox_sdk;
 mod summary_corpus;
 mod update;
