@@ -13,6 +13,11 @@ use schemars::JsonSchema;
 use crate::input::{self, InputError, CONTRACT_CAP};
 use serde::{Deserialize, Serialize};
 
+use crate::syntax;
+
+mod fields;
+use fields::{image_path, shown};
+
 #[derive(Debug, thiserror::Error)]
 pub enum ContractError {
     #[error("could not read the deploy contract {}", .path.display())]
@@ -39,8 +44,10 @@ pub enum ContractError {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Network {
     /// Subnet ids (`subnet-…`), at least one.
+    #[schemars(inner(pattern(syntax::SUBNET_ID)))]
     pub subnets: Vec<String>,
     /// Security group ids (`sg-…`).
+    #[schemars(inner(pattern(syntax::SECURITY_GROUP_ID)))]
     pub security_groups: Vec<String>,
     /// Whether the task gets a public IP (needed in public subnets without NAT).
     pub assign_public_ip: bool,
@@ -52,8 +59,10 @@ pub struct Network {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Migration {
     /// The task definition family it runs (exact name).
+    #[schemars(pattern(syntax::ECS_NAME))]
     pub task_family: String,
     /// The container whose image and command are set.
+    #[schemars(pattern(syntax::ECS_NAME))]
     pub container: String,
     /// A key of [`Contract::images`].
     pub image: String,
@@ -66,12 +75,16 @@ pub struct Migration {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Service {
     /// The short name people use (`gunicorn`).
+    #[schemars(pattern(syntax::ECS_NAME))]
     pub name: String,
     /// The ECS service name (`alpha-gunicorn`).
+    #[schemars(pattern(syntax::ECS_NAME))]
     pub service: String,
     /// The task definition family the service runs (exact name).
+    #[schemars(pattern(syntax::ECS_NAME))]
     pub task_family: String,
     /// The container whose image the update sets.
+    #[schemars(pattern(syntax::ECS_NAME))]
     pub container: String,
     /// A key of [`Contract::images`].
     pub image: String,
@@ -86,16 +99,27 @@ pub struct Service {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Contract {
     /// The AWS region of the cluster (`us-east-1`).
+    #[schemars(pattern(syntax::REGION))]
     pub region: String,
     /// The ECS cluster name.
+    #[schemars(pattern(syntax::ECS_NAME))]
     pub cluster: String,
     pub network: Network,
     /// Image kind (`backend`, `frontend`) → repository URI without a tag.
+    #[schemars(transform = repository_values)]
     pub images: BTreeMap<String, String>,
     /// The database the migration creates when missing (`<env>-db`).
     pub database: String,
     pub migration: Migration,
     pub services: Vec<Service>,
+}
+
+/// The schema's check of a repository: Docker's repository syntax, which
+/// ECR's URIs follow; the stricter ECR form is checked after parsing.
+fn repository_values(schema: &mut schemars::Schema) {
+    if let Some(values) = schema.get_mut("additionalProperties").and_then(|v| v.as_object_mut()) {
+        values.insert("pattern".into(), syntax::DOCKER_REPOSITORY.into());
+    }
 }
 
 impl Contract {
@@ -171,20 +195,14 @@ impl Contract {
             required.push((format!("services[{i}].container"), &s.container));
         }
         for (kind, repo) in &self.images {
-            required.push((format!("images.{kind}"), repo));
+            required.push((image_path(kind), repo));
         }
         let mut problems: Vec<String> = required
             .iter()
             .filter(|(_, value)| value.trim().is_empty())
             .map(|(what, _)| format!("{what} is empty"))
             .collect();
-        for (kind, repo) in &self.images {
-            if repo.contains('@') || repo.rsplit('/').next().is_some_and(|last| last.contains(':')) {
-                problems.push(format!(
-                    "images.{kind} `{repo}` must be a repository without a tag or digest"
-                ));
-            }
-        }
+        problems.extend(fields::syntax_problems(self));
         if self.network.subnets.is_empty() {
             problems.push("network.subnets is empty: the migration task needs a subnet".into());
         }
@@ -203,9 +221,10 @@ impl Contract {
         );
         for (path, kind) in refs {
             if !self.images.contains_key(kind.as_str()) {
-                let known: Vec<&str> = self.images.keys().map(String::as_str).collect();
+                let known: Vec<String> = self.images.keys().map(|k| shown(k)).collect();
                 problems.push(format!(
-                    "{path} names image `{kind}`, which is not in images ({})",
+                    "{path} names image {}, which is not in images ({})",
+                    shown(kind),
                     known.join(", ")
                 ));
             }
@@ -220,7 +239,7 @@ impl Contract {
             let mut seen = BTreeSet::new();
             for name in names {
                 if !seen.insert(name) {
-                    problems.push(format!("{what} `{name}` appears twice"));
+                    problems.push(format!("{what} {} appears twice", shown(name)));
                 }
             }
         }
@@ -228,12 +247,12 @@ impl Contract {
         let mut families = BTreeSet::from([&self.migration.task_family]);
         for s in &self.services {
             if !families.insert(&s.task_family) {
-                problems.push(format!("taskFamily `{}` is used twice", s.task_family));
+                problems.push(format!("taskFamily {} is used twice", shown(&s.task_family)));
             }
         }
         for s in &self.services {
             if s.desired_count < 0 {
-                problems.push(format!("services `{}` has a negative desiredCount", s.name));
+                problems.push(format!("services {} has a negative desiredCount", shown(&s.name)));
             }
         }
         problems
@@ -295,9 +314,9 @@ mod tests {
 
     pub(crate) const SAMPLE: &str = r#"{
       "region": "us-east-1", "cluster": "alpha-cluster",
-      "network": {"subnets": ["subnet-1"], "securityGroups": ["sg-1"], "assignPublicIp": false},
-      "images": {"backend": "1.dkr.ecr.us-east-1.amazonaws.com/acme-backend",
-                 "frontend": "1.dkr.ecr.us-east-1.amazonaws.com/acme-frontend"},
+      "network": {"subnets": ["subnet-0123abcd"], "securityGroups": ["sg-0123abcd"], "assignPublicIp": false},
+      "images": {"backend": "123456789012.dkr.ecr.us-east-1.amazonaws.com/acme-backend",
+                 "frontend": "123456789012.dkr.ecr.us-east-1.amazonaws.com/acme-frontend"},
       "database": "alpha-db",
       "migration": {"taskFamily": "alpha-backend_update", "container": "backend_update",
                     "image": "backend", "command": ["python", "manage.py", "pre_update"]},
@@ -338,9 +357,9 @@ mod tests {
         let err = Contract::parse(&bad, "test").unwrap_err().to_string();
         for part in [
             "cluster is empty",
-            "names image `front`",
-            "services[].service `alpha-gunicorn` appears twice",
-            "taskFamily `alpha-gunicorn` is used twice",
+            r#"names image "front""#,
+            r#"services[].service "alpha-gunicorn" appears twice"#,
+            r#"taskFamily "alpha-gunicorn" is used twice"#,
         ] {
             assert!(err.contains(part), "{part} missing from {err}");
         }

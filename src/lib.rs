@@ -25,6 +25,7 @@ mod progress;
 mod project;
 mod pulumi;
 mod redact;
+mod syntax;
 
 pub use exit::Exit;
 

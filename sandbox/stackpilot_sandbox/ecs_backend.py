@@ -12,9 +12,10 @@ from __future__ import annotations
 from typing import Any
 
 from moto.core.base_backend import BackendDict
-from moto.ecs.exceptions import InvalidParameterException
+from moto.ecs.exceptions import EcsClientException, InvalidParameterException
 from moto.ecs.models import EC2ContainerServiceBackend
 
+from . import fargate_rules
 from .ecs_deployments import Deployment, ServiceRollout
 from .runtime import RUNTIME
 from .scenario import Outcome, TaskFacts, TaskPlan
@@ -63,6 +64,25 @@ class SandboxEcsBackend(EC2ContainerServiceBackend):
             for task in cluster_tasks.values():
                 if isinstance(task, SandboxTask) and task.service_name is None:
                     task.tick(now)
+
+    # --- task definitions -----------------------------------------------------
+
+    def register_task_definition(self, family: str, container_definitions: list[dict[str, Any]], **kwargs: Any) -> Any:
+        # ECS refuses a Fargate definition it could never run; moto does not.
+        definition = {
+            "family": family,
+            "containerDefinitions": container_definitions,
+            "networkMode": kwargs.get("network_mode"),
+            "requiresCompatibilities": kwargs.get("requires_compatibilities"),
+            "cpu": kwargs.get("cpu"),
+            "memory": kwargs.get("memory"),
+            "executionRoleArn": kwargs.get("execution_role_arn"),
+            "ephemeralStorage": kwargs.get("ephemeral_storage"),
+        }
+        refused = fargate_rules.refusal(definition)
+        if refused:
+            raise EcsClientException(refused[1])
+        return super().register_task_definition(family, container_definitions, **kwargs)
 
     # --- services ------------------------------------------------------------
 

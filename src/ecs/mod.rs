@@ -1,6 +1,7 @@
 //! The app update through the ECS API, one job per module:
 //! [`taskdef`] copies task definitions with a new image, [`plan_diff`] says
-//! what a copy changes, [`migration`] runs the gate, [`rollout`] updates
+//! what a copy changes, [`preflight`] checks a copy against the rules ECS
+//! enforces before it is sent, [`migration`] runs the gate, [`rollout`] updates
 //! services and watches their deployments, [`task`] reads a task's state and
 //! failure, [`logs`] fetches what failed tasks wrote, [`pacing`] decides how
 //! long to wait between polls, [`progress`] names the events a run reports
@@ -13,6 +14,7 @@ pub(crate) mod logs;
 pub(crate) mod migration;
 pub(crate) mod pacing;
 pub(crate) mod plan_diff;
+pub(crate) mod preflight;
 pub(crate) mod progress;
 pub(crate) mod rollout;
 pub(crate) mod task;
@@ -94,6 +96,8 @@ pub enum EcsError {
     ForeignDeployment { deployments: Vec<(String, String)> },
     #[error("the run's deadline passed while waiting for ECS to answer {call}")]
     DeadlinePassed { call: &'static str },
+    #[error(transparent)]
+    Preflight(#[from] preflight::PreflightError),
 }
 
 fn describe_foreign(deployments: &[(String, String)]) -> String {
@@ -115,7 +119,8 @@ impl EcsError {
             | EcsError::ContainerNotFound { .. }
             | EcsError::ClusterNotFound { .. }
             | EcsError::ServiceNotFound { .. }
-            | EcsError::ForeignDeployment { .. } => Exit::Usage,
+            | EcsError::ForeignDeployment { .. }
+            | EcsError::Preflight(_) => Exit::Usage,
             EcsError::DeadlinePassed { .. } => Exit::TimedOut,
             _ => Exit::Failed,
         }

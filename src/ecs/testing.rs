@@ -47,6 +47,8 @@ pub(crate) fn task_definition(family: &str, revision: i32, name: &str, image: &s
         .compatibilities(Compatibility::Ec2)
         .cpu("256")
         .memory("512")
+        // Fargate needs it for the awslogs driver (the preflight checks).
+        .execution_role_arn("arn:aws:iam::123456789012:role/exec")
         .container_definitions(container(name, image))
         .build()
 }

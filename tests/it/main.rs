@@ -10,6 +10,7 @@ mod interrupt;
 mod layering;
 mod lock;
 mod pr_comment;
+mod preflight;
 mod sandbox_sdk;
 mod secrets;
 mod summary_corpus;

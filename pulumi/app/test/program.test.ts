@@ -68,7 +68,7 @@ for (const env of stackEnvs("app")) {
             assert.deepEqual(contractProblems(app.deploy), []);
             assert.equal(app.deploy.cluster, `${env}-cluster`);
             assert.equal(app.deploy.database, `${env}-db`);
-            assert.deepEqual(app.deploy.network, { subnets: ["subnet-priv-a", "subnet-priv-b"], securityGroups: ["sg-app"], assignPublicIp: false });
+            assert.deepEqual(app.deploy.network, { subnets: ["subnet-0b0b0b0b0b0b0b0b1", "subnet-0b0b0b0b0b0b0b0b2"], securityGroups: ["sg-0c0c0c0c0c0c0c0c1"], assignPublicIp: false });
             assert.deepEqual(app.deploy.migration, {
                 taskFamily: `${env}-backend_update`, container: "backend_update", image: "backend", command: ["python", "manage.py", "pre_update"],
             });

@@ -1,5 +1,5 @@
 //! One app update, in order: read the task families and services, plan,
-//! register the new revisions, pass the migration gate, roll every service
+//! check the new revisions (`ecs::preflight`), register them, pass the migration gate, roll every service
 //! at once, and roll all of them back together when one fails.
 //!
 //! An [`UpdateRun`] holds what every step needs (clients, request,
@@ -23,7 +23,7 @@ use tokio::time::Instant;
 
 use super::pacing::Pacing;
 use super::progress::ProgressSink;
-use super::{within, EcsError};
+use super::{preflight, taskdef, within, EcsError};
 use crate::aws::Clients;
 use crate::contract::{Contract, ImageTag};
 use crate::outcome::update::{MigrationReport, StepResult, UpdateOutcome, UpdateReport};
@@ -126,6 +126,15 @@ impl<'a> UpdateRun<'a> {
         // 1 and 2. Read what runs now, and plan.
         let mut plan = within(self.deadline, "the reads that plan the update", self.plan()).await?;
         let gate_needed = plan.gate_needed(self.contract());
+        // Each new revision, exactly as step 3 would send it, against the
+        // rules ECS enforces: a problem stops the run (and the dry run)
+        // before anything is written.
+        let requests = plan
+            .families_to_register(self.contract(), gate_needed)
+            .into_iter()
+            .map(|f| taskdef::copy_input(&f.latest, &f.container, &f.new_image))
+            .collect::<Result<Vec<_>, _>>()?;
+        preflight::check(&requests)?;
         let rolling = plan.rolling().count();
         if self.options().dry_run {
             let migration = gate_needed.then(|| plan.planned_migration(self.contract()));

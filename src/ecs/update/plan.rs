@@ -87,6 +87,21 @@ impl<'r> Plan<'r> {
         self.migration_wanted && self.rolling().any(|s| s.spec.image == contract.migration.image)
     }
 
+    /// The families step 3 registers a new revision of: those of the
+    /// rolling services, and the migration's when the gate runs, unless
+    /// already on the image.
+    pub(super) fn families_to_register(&self, contract: &Contract, gate_needed: bool) -> Vec<&FamilyPlan> {
+        self.families
+            .values()
+            .filter(|f| f.needs_register())
+            .filter(|f| {
+                self.rolling().any(|s| s.family.name() == f.name())
+                    || (gate_needed && f.name() == contract.migration.task_family)
+            })
+            .map(Arc::as_ref)
+            .collect()
+    }
+
     /// The migration a dry run would start: the revision it would register
     /// (latest + 1) when the image changes.
     pub(super) fn planned_migration(&self, contract: &Contract) -> MigrationReport {

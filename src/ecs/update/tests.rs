@@ -20,7 +20,7 @@ use crate::outcome::update::StepResult;
 
 const CONTRACT: &str = r#"{
   "region": "us-east-1", "cluster": "alpha-cluster",
-  "network": {"subnets": ["subnet-1"], "securityGroups": ["sg-1"], "assignPublicIp": false},
+  "network": {"subnets": ["subnet-0123abcd"], "securityGroups": ["sg-0123abcd"], "assignPublicIp": false},
   "images": {"backend": "repo/acme-backend", "frontend": "repo/acme-frontend"},
   "database": "alpha-db",
   "migration": {"taskFamily": "alpha-backend_update", "container": "backend_update",
