@@ -54,6 +54,10 @@ pub enum Command {
         /// an earlier run left (GitHub Actions, pull_request events).
         #[arg(long)]
         pr_comment: bool,
+        /// Also write the plan a reviewer approves: `up --plan <file>`
+        /// then applies exactly this change set, or nothing (exit 6).
+        #[arg(long, value_name = "FILE")]
+        save_plan: Option<PathBuf>,
     },
     /// Preview, then apply a stack.
     Up {
@@ -65,6 +69,10 @@ pub enum Command {
         /// Apply without asking (required when not on a terminal).
         #[arg(long)]
         yes: bool,
+        /// Apply only if the preview still matches this plan (from
+        /// `preview --save-plan`); otherwise apply nothing and exit 6.
+        #[arg(long, value_name = "FILE", conflicts_with = "dry_run")]
+        plan: Option<PathBuf>,
     },
     /// Destroy every resource of a stack.
     Destroy {
@@ -73,6 +81,13 @@ pub enum Command {
         /// Destroy without asking (required when not on a terminal).
         #[arg(long)]
         yes: bool,
+        /// Preview the destroy, write its plan, and stop: nothing is destroyed.
+        #[arg(long, value_name = "FILE", conflicts_with = "plan")]
+        save_plan: Option<PathBuf>,
+        /// Destroy only if the preview still matches this plan (from
+        /// `destroy --save-plan`); otherwise destroy nothing and exit 6.
+        #[arg(long, value_name = "FILE")]
+        plan: Option<PathBuf>,
     },
     /// Print a stack's outputs (secrets stay `[secret]`).
     Outputs {

@@ -1,6 +1,6 @@
 //! Exit codes (docs/exit-codes.md): 0 success · 1 failed · 2 bad usage or
 //! configuration · 3 failed and rolled back · 4 timed out · 5 stack locked ·
-//! 130 interrupted.
+//! 6 changed since it was approved · 130 interrupted.
 
 use std::process::ExitCode;
 
@@ -17,6 +17,8 @@ pub enum Exit {
     RolledBack,
     TimedOut,
     Locked,
+    /// A saved plan no longer matches what the run would do.
+    Changed,
     Interrupted,
 }
 
@@ -29,6 +31,7 @@ impl Exit {
             Exit::RolledBack => 3,
             Exit::TimedOut => 4,
             Exit::Locked => 5,
+            Exit::Changed => 6,
             Exit::Interrupted => 130,
         }
     }
@@ -43,6 +46,11 @@ impl Exit {
             Error::EnvName(_) | Error::Project(_) | Error::Backend(_) | Error::Refused(_) => Exit::Usage,
             Error::SummarizeInput { .. } | Error::OutputNotWritable(_) => Exit::Usage,
             Error::Contract(_) | Error::ImageTag(_) => Exit::Usage,
+            Error::Plan(crate::plan::PlanError::Read {
+                source: crate::input::InputError::Interrupted,
+                ..
+            }) => Exit::Interrupted,
+            Error::Plan(_) => Exit::Usage,
             Error::Ecs(e) => e.exit(),
             Error::PrComment(e) if e.is_configuration() => Exit::Usage,
             Error::Pulumi(PulumiError::NotInstalled | PulumiError::NoStack { .. }) => Exit::Usage,

@@ -13,12 +13,14 @@ mod aws;
 mod backend;
 mod commands;
 mod contract;
+mod digest;
 mod ecs;
 mod exit;
 mod input;
 mod interrupt;
 mod names;
 mod outcome;
+mod plan;
 mod printer;
 mod process;
 mod progress;
@@ -54,6 +56,8 @@ pub enum Error {
     ImageTag(#[from] contract::ImageTagError),
     #[error(transparent)]
     Ecs(#[from] ecs::EcsError),
+    #[error(transparent)]
+    Plan(#[from] plan::PlanError),
     #[error("could not post the preview on the pull request")]
     PrComment(#[source] github::pr_comment::CommentError),
     #[error("could not read the preview to summarize, {}", .path.display())]

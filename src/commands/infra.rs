@@ -1,5 +1,6 @@
 //! `preview`, `up` and `destroy` of one stack.
 
+use std::path::PathBuf;
 use std::time::Instant;
 
 use crate::cli::StackArgs;
@@ -17,20 +18,34 @@ use crate::report::sink::SummarySink;
 use crate::report::{Action, AppliedChanges, Failure, InfraReport, Outcome, SUMMARY_LIMIT};
 use crate::{Error, Exit, Refusal};
 
+mod saved_plan;
+
+use saved_plan::{check_plan_path, load_plan};
+
 /// The failure after an apply sits under the result section's heading.
 const APPLIED_FAILURE_HEADING: &str = "#### What went wrong";
 
 /// Room kept for the result section that `up` appends after the preview.
 const APPLIED_RESERVE: usize = 48 * 1024;
 
-pub(crate) fn preview(ctx: &Context, args: StackArgs, pr_comment: bool) -> Result<Exit, Error> {
+pub(crate) fn preview(
+    ctx: &Context,
+    args: StackArgs,
+    pr_comment: bool,
+    save_plan: Option<PathBuf>,
+) -> Result<Exit, Error> {
     // Checked before Pulumi runs: a missing token should not cost a preview.
     let pull_request = pr_comment
         .then(|| PullRequest::from_env(&*ctx.var))
         .transpose()
         .map_err(Error::PrComment)?;
+    check_plan_path(save_plan.as_deref())?;
     let mut run = Run::start(ctx, &args, Action::Preview)?;
+    run.pulumi_plan_wanted = save_plan.is_some();
     let previewed = run.preview()?;
+    if let (Some(path), true) = (&save_plan, previewed) {
+        run.save_plan(path, Action::Up)?;
+    }
     run.publish_preview(SUMMARY_LIMIT);
     if let Some(pr) = pull_request {
         let marker = pr_comment::marker(&run.report.layer, &run.report.env);
@@ -43,11 +58,28 @@ pub(crate) fn preview(ctx: &Context, args: StackArgs, pr_comment: bool) -> Resul
     Ok(run.finish(previewed))
 }
 
-pub(crate) fn up(ctx: &Context, args: StackArgs, dry_run: bool, yes: bool) -> Result<Exit, Error> {
+/// How `up` goes about it.
+pub(crate) struct UpMode {
+    pub dry_run: bool,
+    pub yes: bool,
+    /// A saved plan the preview must still match.
+    pub plan: Option<PathBuf>,
+}
+
+pub(crate) fn up(ctx: &Context, args: StackArgs, mode: UpMode) -> Result<Exit, Error> {
+    let UpMode { dry_run, yes, plan } = mode;
+    let approved = load_plan(plan.as_deref(), &args, Action::Up)?;
     let mut run = Run::start(ctx, &args, Action::Up)?;
     if !run.preview()? {
         run.publish_preview(SUMMARY_LIMIT - APPLIED_RESERVE);
         return Ok(run.finish(false));
+    }
+    if let Some((path, approved)) = &approved {
+        if !run.matches_plan(path, approved)? {
+            run.publish_preview(SUMMARY_LIMIT);
+            return Ok(run.finish_changed());
+        }
+        run.write_pulumi_plan(approved)?;
     }
     if dry_run {
         run.report.outcome = Outcome::Previewed;
@@ -67,9 +99,29 @@ pub(crate) fn up(ctx: &Context, args: StackArgs, dry_run: bool, yes: bool) -> Re
     Ok(run.finish(applied))
 }
 
-pub(crate) fn destroy(ctx: &Context, args: StackArgs, yes: bool) -> Result<Exit, Error> {
+pub(crate) fn destroy(
+    ctx: &Context,
+    args: StackArgs,
+    yes: bool,
+    save_plan: Option<PathBuf>,
+    plan: Option<PathBuf>,
+) -> Result<Exit, Error> {
+    check_plan_path(save_plan.as_deref())?;
+    let approved = load_plan(plan.as_deref(), &args, Action::Destroy)?;
     let mut run = Run::start(ctx, &args, Action::Destroy)?;
     let previewed = run.preview()?;
+    if let (Some(path), true) = (&save_plan, previewed) {
+        run.save_plan(path, Action::Destroy)?;
+        run.report.outcome = Outcome::Previewed;
+        run.publish_preview(SUMMARY_LIMIT);
+        return Ok(run.finish(true));
+    }
+    if let (Some((path, approved)), true) = (&approved, previewed) {
+        if !run.matches_plan(path, approved)? {
+            run.publish_preview(SUMMARY_LIMIT);
+            return Ok(run.finish_changed());
+        }
+    }
     run.publish_preview(SUMMARY_LIMIT - APPLIED_RESERVE);
     if !previewed {
         return Ok(run.finish(false));
@@ -98,6 +150,12 @@ struct Run<'a> {
     sink: SummarySink,
     json: bool,
     report: InfraReport,
+    /// Ask Pulumi for its own update plan during the preview.
+    pulumi_plan_wanted: bool,
+    /// Holds Pulumi's plan file (written by the preview, or from an
+    /// approved plan for the apply) for as long as the run lasts.
+    workdir: tempfile::TempDir,
+    pulumi_plan: Option<PathBuf>,
 }
 
 impl<'a> Run<'a> {
@@ -106,11 +164,15 @@ impl<'a> Run<'a> {
         ctx.check_outputs(&sink)?;
         let stack = stack::prepare(ctx, args.layer, &args.env)?;
         stack.select_or_create()?;
+        let workdir = event_dir()?;
         Ok(Run {
             ctx,
             stack,
             sink,
             json: args.output.json,
+            pulumi_plan_wanted: false,
+            workdir,
+            pulumi_plan: None,
             report: InfraReport {
                 layer: args.layer.to_string(),
                 env: args.env.to_string(),
@@ -119,6 +181,7 @@ impl<'a> Run<'a> {
                 changes: None,
                 failure: None,
                 applied: None,
+                plan: None,
             },
         })
     }
@@ -129,9 +192,11 @@ impl<'a> Run<'a> {
         let progress = Progress::start(self.ctx.progress, &label);
         let events_dir = event_dir()?;
         // stdout is the JSON digest; only stderr is progress.
+        let pulumi_plan = self.workdir.path().join("pulumi-plan.json");
         let result = self.stack.preview(
             self.report.action,
             &events_dir.path().join("preview.jsonl"),
+            self.pulumi_plan_wanted.then_some(pulumi_plan.as_path()),
             &mut |stream, line| {
                 if stream == Stream::Stderr {
                     progress.line(line);
@@ -213,7 +278,10 @@ impl<'a> Run<'a> {
         let events_dir = event_dir()?;
         let event_log = events_dir.path().join("events.jsonl");
         let started = Instant::now();
-        let result = self.stack.apply(action, &event_log, &mut |_, line| progress.line(line));
+        let plan = self.pulumi_plan.as_deref();
+        let result = self
+            .stack
+            .apply(action, &event_log, plan, &mut |_, line| progress.line(line));
         let elapsed = started.elapsed().as_secs_f64();
         let summary = events::read_summary(&event_log)?.unwrap_or_default();
         let mut applied = AppliedChanges {

@@ -64,9 +64,23 @@ impl Context {
 pub(crate) fn dispatch(cli: Cli) -> Result<Exit, Error> {
     let ctx = Context::from_process(cli.root)?;
     match cli.command {
-        Command::Preview { stack, pr_comment } => infra::preview(&ctx, stack, pr_comment),
-        Command::Up { stack, dry_run, yes } => infra::up(&ctx, stack, dry_run, yes),
-        Command::Destroy { stack, yes } => infra::destroy(&ctx, stack, yes),
+        Command::Preview {
+            stack,
+            pr_comment,
+            save_plan,
+        } => infra::preview(&ctx, stack, pr_comment, save_plan),
+        Command::Up {
+            stack,
+            dry_run,
+            yes,
+            plan,
+        } => infra::up(&ctx, stack, infra::UpMode { dry_run, yes, plan }),
+        Command::Destroy {
+            stack,
+            yes,
+            save_plan,
+            plan,
+        } => infra::destroy(&ctx, stack, yes, save_plan, plan),
         Command::Outputs { layer, env, json } => outputs::run(&ctx, layer, &env, json),
         Command::Summarize { preview, output } => summarize::run(&ctx, &preview, output),
         Command::Update(args) => update::update(&ctx, args),

@@ -16,5 +16,6 @@ pub(crate) fn prepare(ctx: &Context, layer: Layer, env: &EnvName) -> Result<Stac
     let backend = backend::resolve(&workspace, &project, &*ctx.var)?;
     backend::check_secrets(&backend, &config, &*ctx.var)?;
     tracing::debug!(backend = %backend.redacted(), origin = ?backend.origin, "backend");
-    Ok(Stack::new(program, &project.dir, backend, env.clone()))
+    let config_file = project.config_file(env);
+    Ok(Stack::new(program, &project.dir, backend, env.clone(), config_file))
 }

@@ -49,7 +49,12 @@ pub(crate) fn deploy(ctx: &Context, args: UpdateArgs) -> Result<Exit, Error> {
             json: false,
         },
     };
-    let applied = infra::up(ctx, up_args, args.dry_run, true)?;
+    let mode = infra::UpMode {
+        dry_run: args.dry_run,
+        yes: true,
+        plan: None,
+    };
+    let applied = infra::up(ctx, up_args, mode)?;
     if applied != Exit::Success {
         return Ok(applied);
     }

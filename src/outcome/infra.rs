@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::preview::{ChangeKind, ChangeSet, PreviewDigest, UrnParts};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Action {
     Preview,
@@ -26,6 +26,31 @@ pub enum Outcome {
     Failed,
     Locked,
     Interrupted,
+    /// `--plan`: the fresh preview differs from the approved plan; nothing
+    /// was applied.
+    ChangedSinceApproved,
+}
+
+/// One line of a plan that the fresh preview no longer matches.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PlanDifference {
+    /// The resource (by name), output, or config file.
+    pub subject: String,
+    pub approved: String,
+    pub now: String,
+}
+
+/// A saved plan a run was asked to apply, and how the fresh preview
+/// compared with it.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlanCheck {
+    /// The plan file as named on the command line.
+    pub file: String,
+    pub fingerprint: String,
+    /// This run wrote the plan (rather than checking against it).
+    pub saved: bool,
+    /// Empty when the fresh preview matches the plan.
+    pub differences: Vec<PlanDifference>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -60,6 +85,9 @@ pub struct InfraReport {
     pub failure: Option<Failure>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub applied: Option<AppliedChanges>,
+    /// `--plan`/`--save-plan`: the plan this run checked against, or wrote.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plan: Option<PlanCheck>,
 }
 
 impl InfraReport {
@@ -81,6 +109,7 @@ impl InfraReport {
             changes: Some(changes),
             failure: None,
             applied: None,
+            plan: None,
         }
     }
 }

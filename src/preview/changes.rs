@@ -9,6 +9,7 @@ use serde_json::Value;
 use super::model::{DiagnosticSeverity, PreviewDigest, PreviewStep, UrnParts};
 use super::property_path::lookup;
 use super::value::render;
+use crate::digest;
 
 const STACK_TYPE: &str = "pulumi:pulumi:Stack";
 /// Characters of a property value shown in a report before it is cut.
@@ -108,6 +109,10 @@ pub struct PropertyChange {
     pub before: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub after: Option<String>,
+    /// SHA-256 of the whole new value (secrets already blinded), which a
+    /// saved plan pins: `after` is cut for the summary.
+    #[serde(skip)]
+    pub after_digest: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -122,7 +127,7 @@ pub struct ResourceChange {
 }
 
 /// What happens to one property of a resource, or to one stack output.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum DiffKind {
     Add,
@@ -148,6 +153,9 @@ pub struct OutputChange {
     pub before: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub after: Option<String>,
+    /// SHA-256 of the whole new value, as for [`PropertyChange`].
+    #[serde(skip)]
+    pub after_digest: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -287,6 +295,7 @@ fn property_changes(step: &PreviewStep) -> Vec<PropertyChange> {
     let (old_inputs, old_outputs, new_inputs) = (old_inputs.as_ref(), old_outputs.as_ref(), new_inputs.as_ref());
     let value_at =
         |root: Option<&Value>, path: &str| root.and_then(|r| lookup(r, path)).map(|v| render(v, VALUE_CHARS));
+    let digest_at = |root: Option<&Value>, path: &str| root.and_then(|r| lookup(r, path)).map(digest::of_value);
     match &step.detailed_diff {
         Some(diff) if !diff.is_empty() => diff
             .iter()
@@ -306,6 +315,9 @@ fn property_changes(step: &PreviewStep) -> Vec<PropertyChange> {
                     after: (d.base_kind() != DiffKind::Delete)
                         .then(|| value_at(new_inputs, path))
                         .flatten(),
+                    after_digest: (d.base_kind() != DiffKind::Delete)
+                        .then(|| digest_at(new_inputs, path))
+                        .flatten(),
                 }
             })
             .collect(),
@@ -319,6 +331,7 @@ fn property_changes(step: &PreviewStep) -> Vec<PropertyChange> {
                 forces_replacement: step.replace_reasons.contains(key),
                 before: value_at(old_inputs, key),
                 after: value_at(new_inputs, key),
+                after_digest: digest_at(new_inputs, key),
             })
             .collect(),
     }
@@ -368,12 +381,14 @@ fn output_changes(
                 kind: DiffKind::Add,
                 before: None,
                 after: Some(render(after, VALUE_CHARS)),
+                after_digest: Some(digest::of_value(after)),
             }),
             Some(before) if before != after => changes.push(OutputChange {
                 name: name.clone(),
                 kind: DiffKind::Update,
                 before: Some(render(before, VALUE_CHARS)),
                 after: Some(render(after, VALUE_CHARS)),
+                after_digest: Some(digest::of_value(after)),
             }),
             Some(_) => {}
         }
@@ -386,6 +401,7 @@ fn output_changes(
                     kind: DiffKind::Delete,
                     before: Some(render(before, VALUE_CHARS)),
                     after: None,
+                    after_digest: None,
                 });
             }
         }

@@ -73,6 +73,8 @@ pub struct Stack {
     project_dir: PathBuf,
     backend: Backend,
     env: EnvName,
+    /// `stacks/<layer>/Pulumi.<env>.yaml`, whose text a saved plan pins.
+    pub config_file: PathBuf,
 }
 
 /// The result of `pulumi preview --json`: the process, and the digest when
@@ -86,12 +88,13 @@ pub struct PreviewRun {
 }
 
 impl Stack {
-    pub fn new(program: Program, project_dir: &Path, backend: Backend, env: EnvName) -> Self {
+    pub fn new(program: Program, project_dir: &Path, backend: Backend, env: EnvName, config_file: PathBuf) -> Self {
         Stack {
             program,
             project_dir: project_dir.to_path_buf(),
             backend,
             env,
+            config_file,
         }
     }
 
@@ -137,16 +140,24 @@ impl Stack {
 
     /// Runs `pulumi preview --json`. A failed preview is not an error here:
     /// its digest still says what went wrong. A lock is.
+    ///
+    /// With `save_plan`, Pulumi also writes its own update plan there
+    /// (`--save-plan`, still marked experimental, hence the variable);
+    /// destroy previews have none.
     pub fn preview(
         &self,
         action: Action,
         event_log: &Path,
+        save_plan: Option<&Path>,
         on_line: &mut dyn FnMut(Stream, &str),
     ) -> Result<PreviewRun, PulumiError> {
-        let cmd = match action {
+        let mut cmd = match action {
             Action::Destroy => self.stack_command(["destroy", "--preview-only", "--json"]),
             Action::Preview | Action::Up | Action::Summarize => self.stack_command(["preview", "--json"]),
         };
+        if let (Some(path), false) = (save_plan, action == Action::Destroy) {
+            cmd = cmd.env("PULUMI_EXPERIMENTAL", "true").arg("--save-plan").arg(path);
+        }
         let finished = fail_if_locked(cmd.arg("--event-log").arg(event_log).run(on_line)?)?;
         let digest = preview::parse(&finished.stdout);
         let stack_outputs = match events::read_stack_outputs(event_log) {
@@ -165,10 +176,14 @@ impl Stack {
 
     /// Applies the stack (`up`) or tears it down (`destroy`), recording
     /// Pulumi's engine events to `event_log` for the result section.
+    ///
+    /// With `plan` (Pulumi's own update plan), the engine refuses any
+    /// operation the plan does not hold.
     pub fn apply(
         &self,
         action: Action,
         event_log: &Path,
+        plan: Option<&Path>,
         on_line: &mut dyn FnMut(Stream, &str),
     ) -> Result<Finished, PulumiError> {
         let verb = match action {
@@ -177,11 +192,14 @@ impl Stack {
         };
         // The preview already ran (and was shown); a second one inside `up`
         // would only double the wait.
-        let finished = self
+        let mut cmd = self
             .stack_command([verb, "--yes", "--skip-preview"])
             .arg("--event-log")
-            .arg(event_log)
-            .run(on_line)?;
+            .arg(event_log);
+        if let Some(path) = plan {
+            cmd = cmd.env("PULUMI_EXPERIMENTAL", "true").arg("--plan").arg(path);
+        }
+        let finished = cmd.run(on_line)?;
         self.classify(finished)
     }
 

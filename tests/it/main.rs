@@ -12,6 +12,7 @@ mod lock;
 mod pr_comment;
 mod preflight;
 mod sandbox_sdk;
+mod saved_plan;
 mod secrets;
 mod summary_corpus;
 mod update;
