@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+pub use super::{PlanCheck, PlanDifference};
 use crate::preview::{ChangeKind, ChangeSet, PreviewDigest, UrnParts};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
@@ -31,27 +32,6 @@ pub enum Outcome {
     ChangedSinceApproved,
 }
 
-/// One line of a plan that the fresh preview no longer matches.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct PlanDifference {
-    /// The resource (by name), output, or config file.
-    pub subject: String,
-    pub approved: String,
-    pub now: String,
-}
-
-/// A saved plan a run was asked to apply, and how the fresh preview
-/// compared with it.
-#[derive(Debug, Clone, Serialize)]
-pub struct PlanCheck {
-    /// The plan file as named on the command line.
-    pub file: String,
-    pub fingerprint: String,
-    /// This run wrote the plan (rather than checking against it).
-    pub saved: bool,
-    /// Empty when the fresh preview matches the plan.
-    pub differences: Vec<PlanDifference>,
-}
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Failure {

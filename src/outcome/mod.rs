@@ -5,3 +5,27 @@
 
 pub(crate) mod infra;
 pub(crate) mod update;
+
+use serde::Serialize;
+
+/// One line of a saved plan that a fresh read no longer matches.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PlanDifference {
+    /// The resource (by name), output, or config file.
+    pub subject: String,
+    pub approved: String,
+    pub now: String,
+}
+
+/// A saved plan a run wrote, or was asked to apply and how the fresh
+/// read compared with it.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlanCheck {
+    /// The plan file as named on the command line.
+    pub file: String,
+    pub fingerprint: String,
+    /// This run wrote the plan (rather than checking against it).
+    pub saved: bool,
+    /// Empty when the fresh preview matches the plan.
+    pub differences: Vec<PlanDifference>,
+}
