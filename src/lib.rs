@@ -117,3 +117,12 @@ pub fn run(cli: cli::Cli) -> Result<Exit, Error> {
     })?;
     commands::dispatch(cli)
 }
+
+/// Prints why a command stopped — the whole chain of causes on one line,
+/// through the printer like every other line, since causes quote stderr —
+/// and returns its exit code.
+pub fn report_failure(err: Error) -> Exit {
+    let exit = Exit::from_error(&err);
+    printer::progress(&format!("error: {:#}", anyhow::Error::new(err)));
+    exit
+}

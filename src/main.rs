@@ -7,11 +7,6 @@ fn main() -> ExitCode {
     stackpilot::logging::init(cli.verbose);
     match stackpilot::run(cli) {
         Ok(code) => code.into(),
-        Err(err) => {
-            let exit = stackpilot::Exit::from_error(&err);
-            // anyhow prints the whole chain of causes on one line.
-            eprintln!("error: {:#}", anyhow::Error::new(err));
-            exit.into()
-        }
+        Err(err) => stackpilot::report_failure(err).into(),
     }
 }

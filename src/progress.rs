@@ -50,7 +50,7 @@ impl Progress {
                 None
             }
             Mode::GithubGroup => {
-                printer::progress(&format!("::group::{label}"));
+                printer::command(&crate::github::group(label));
                 None
             }
         };
@@ -75,7 +75,7 @@ impl Progress {
             Some(bar) => bar.finish_with_message(outcome.to_owned()),
             None => {
                 if self.mode == Mode::GithubGroup {
-                    printer::progress("::endgroup::");
+                    printer::command(crate::github::END_GROUP);
                 }
                 printer::progress(outcome);
             }

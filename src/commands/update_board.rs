@@ -22,7 +22,7 @@ impl Board {
     pub(crate) fn start(mode: Mode, label: &str) -> Self {
         match mode {
             Mode::Spinner | Mode::Plain => printer::progress(label),
-            Mode::GithubGroup => printer::progress(&format!("::group::{label}")),
+            Mode::GithubGroup => printer::command(&crate::github::group(label)),
         }
         Board {
             mode,
@@ -55,7 +55,7 @@ impl Board {
             bars.values().for_each(ProgressBar::finish);
         }
         if self.mode == Mode::GithubGroup {
-            printer::progress("::endgroup::");
+            printer::command(crate::github::END_GROUP);
         }
         printer::progress(outcome);
     }

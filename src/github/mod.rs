@@ -1,6 +1,7 @@
 //! GitHub: annotations and step outputs in Actions, and the pull request
 //! comment that carries a preview.
 
+pub(crate) mod inert;
 pub mod pr_comment;
 
 use std::fs::OpenOptions;
@@ -35,7 +36,7 @@ impl Actions {
     /// so that stdout stays the place for results.
     pub fn annotate(&self, changes: &ChangeSet) {
         for line in annotations(changes) {
-            crate::printer::progress(&line);
+            crate::printer::command(&line);
         }
     }
 
@@ -57,6 +58,13 @@ impl Actions {
         file.write_all(step_outputs(changes).as_bytes())
     }
 }
+
+/// Opens a collapsible group in the log; [`END_GROUP`] closes it.
+pub(crate) fn group(label: &str) -> String {
+    format!("::group::{}", escape_data(label))
+}
+
+pub(crate) const END_GROUP: &str = "::endgroup::";
 
 pub fn annotations(changes: &ChangeSet) -> Vec<String> {
     changes

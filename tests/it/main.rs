@@ -19,3 +19,4 @@ mod update;
 mod update_faults;
 mod update_support;
 mod validation;
+mod workflow_commands;

@@ -2,7 +2,7 @@
 // fake inputs, and the properties of the workflows that approval, OIDC and
 // concurrency depend on. actionlint (in pulumi/test) checks the syntax.
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -56,7 +56,10 @@ function actionCommand(inputs: Record<string, string>): string[] {
     const dir = tempDir();
     const fake = path.join(dir, "stackpilot");
     fs.writeFileSync(fake, '#!/bin/sh\nfor a in "$@"; do echo "$a"; done\n');
-    const env = { ...process.env, STACKPILOT: fake, LAYER: "", BACKEND: "", FRONTEND: "", ARGS: "", ...inputs };
+    const env = {
+        ...process.env, STACKPILOT: fake, LAYER: "", BACKEND: "", FRONTEND: "", ARGS: "",
+        RUNNER_TEMP: dir, GITHUB_OUTPUT: path.join(dir, "output"), GITHUB_STEP_SUMMARY: path.join(dir, "job-summary.md"), ...inputs,
+    };
     return execFileSync("bash", ["-c", step.run], { env, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim().split("\n");
 }
 
@@ -114,15 +117,20 @@ test("every shell step of action.yml parses", () => {
     }
 });
 
-test("release: every third-party action is pinned to a commit, its tag in a comment", () => {
-    for (const file of [".github/workflows/release.yml", "action.yml"]) {
+const WORKFLOW_FILES = fs.readdirSync(path.join(REPO_ROOT, ".github/workflows")).map((name) => `.github/workflows/${name}`);
+
+test("every third-party action is pinned to a commit, its tag in a comment", () => {
+    let pinned = 0;
+    for (const file of [...WORKFLOW_FILES, "action.yml"]) {
         const lines = fs.readFileSync(path.join(REPO_ROOT, file), "utf8").split("\n");
+        // Everything but the repository's own workflows and action (`./`).
         const uses = lines.filter((line) => /^\s*-?\s*uses:\s*[^.\s]/.test(line));
-        assert.ok(uses.length > 0, file);
+        pinned += uses.length;
         for (const line of uses) {
             assert.match(line, /uses: [\w.-]+\/[\w./-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+$/, `${file}: ${line.trim()}`);
         }
     }
+    assert.ok(pinned >= 15, `only ${pinned} pinned actions found`);
 });
 
 test("release: builds exactly the targets the installer can pick", () => {
@@ -170,4 +178,139 @@ test("action: the download step installs the release binary, or stops with an an
     assert.equal(installed, path.join(dir, "stackpilot-action/bin/stackpilot"));
     assert.equal(execFileSync(installed, { encoding: "utf8" }).trim(), "stackpilot 1.2.3");
     assert.throws(() => run("9.9.9"), (err: any) => /^::error::no stackpilot binary/m.test(err.stdout));
+});
+
+/** The envs that have a stack file in stacks/<layer>/. */
+function envsOf(layer: string): string[] {
+    return fs.readdirSync(path.join(REPO_ROOT, "stacks", layer)).flatMap((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1] ?? []).sort();
+}
+
+test("env inputs offer exactly the envs that have a stack file", () => {
+    const app = workflow("app-update.yml").on.workflow_dispatch.inputs.env;
+    assert.equal(app.type, "choice");
+    assert.deepEqual(app.options, envsOf("app"));
+    const infra = workflow("infrastructure.yml").on.workflow_dispatch.inputs.env;
+    assert.equal(infra.type, "choice");
+    assert.deepEqual(infra.options, [...new Set([...envsOf("base"), ...envsOf("app")])].sort());
+});
+
+test("every job has a time limit, the stackpilot job one above stackpilot's own deadline", () => {
+    const cli = fs.readFileSync(path.join(REPO_ROOT, "src/cli.rs"), "utf8");
+    const deadline = Number(/default_value_t = (\d+),[^\n]*\n\s*pub timeout: u64/.exec(cli)?.[1]);
+    assert.ok(deadline > 0, "update's --timeout default not found in src/cli.rs");
+    for (const file of WORKFLOW_FILES) {
+        for (const [id, job] of Object.entries<any>(load(file).jobs)) {
+            // A job that calls a reusable workflow takes its limits from that workflow's jobs.
+            if (job.uses) continue;
+            assert.ok(job["timeout-minutes"] > 0, `${file} ${id} has no timeout-minutes`);
+        }
+    }
+    assert.ok(workflow("stackpilot.yml").jobs.run["timeout-minutes"] * 60 > deadline);
+});
+
+test("no checkout leaves its token behind for later steps", () => {
+    let checkouts = 0;
+    for (const file of WORKFLOW_FILES) {
+        for (const [id, job] of Object.entries<any>(load(file).jobs)) {
+            for (const step of (job.steps ?? []).filter((s: any) => String(s.uses).startsWith("actions/checkout@"))) {
+                checkouts++;
+                assert.equal(step.with?.["persist-credentials"], false, `${file} ${id}`);
+            }
+        }
+    }
+    assert.ok(checkouts >= 5, `only ${checkouts} checkouts found`);
+});
+
+test("workflows and the action cite only documents that exist in the repository", () => {
+    for (const file of [...WORKFLOW_FILES, "action.yml"]) {
+        const text = fs.readFileSync(path.join(REPO_ROOT, file), "utf8");
+        assert.doesNotMatch(text, /DESIGN\.md/, file);
+        for (const [, cited] of text.matchAll(/\b((?:docs|scripts)\/[\w./-]+\.\w+|README\.md)\b/g)) {
+            assert.ok(fs.existsSync(path.join(REPO_ROOT, cited)), `${file} cites ${cited}`);
+        }
+    }
+});
+
+test("CI runs the README's test command on pushes and pull requests", () => {
+    const ci = workflow("ci.yml");
+    assert.deepEqual(Object.keys(ci.on).sort(), ["pull_request", "push"]);
+    const runs = Object.values<any>(ci.jobs).flatMap((job) => job.steps.filter((s: any) => s.run).map((s: any) => s.run.trim()));
+    assert.deepEqual(runs, ["bash .ci/run"]);
+    assert.match(fs.readFileSync(path.join(REPO_ROOT, "README.md"), "utf8"), /CI runs the same test command \(`\.ci\/run`\)/);
+});
+
+// What stackpilot writes to $GITHUB_OUTPUT after a preview (tests/it/infra.rs pins it).
+const STEP_OUTPUTS = ["has_changes", "create", "update", "replace", "delete", "same"];
+
+test("action outputs: what stackpilot writes, its exit code and its summary, wired through the reusable workflow", () => {
+    const action = load("action.yml");
+    assert.deepEqual(Object.keys(action.outputs), [...STEP_OUTPUTS, "exit_code", "summary"]);
+    for (const [name, output] of Object.entries<any>(action.outputs)) {
+        assert.ok(output.description, name);
+        assert.equal(output.value, `\${{ steps.run.outputs.${name} }}`, name);
+    }
+    assert.equal(action.runs.steps.at(-1).id, "run");
+    const shared = workflow("stackpilot.yml");
+    const job = shared.jobs.run;
+    const step = job.steps.find((s: any) => s.uses === "./" || String(s.uses).startsWith("./ "));
+    assert.equal(step?.id, "stackpilot");
+    for (const name of [...STEP_OUTPUTS, "exit_code"]) {
+        assert.equal(shared.on.workflow_call.outputs[name].value, `\${{ jobs.run.outputs.${name} }}`, name);
+        assert.equal(job.outputs[name], `\${{ steps.stackpilot.outputs.${name} }}`, name);
+    }
+});
+
+test("action: the exit code and the summary become outputs, and the step fails with stackpilot", () => {
+    const step = load("action.yml").runs.steps.at(-1);
+    const dir = tempDir();
+    const fake = path.join(dir, "stackpilot");
+    fs.writeFileSync(fake, '#!/bin/sh\necho "has_changes=true" >> "$GITHUB_OUTPUT"\necho "## Preview" >> "$GITHUB_STEP_SUMMARY"\nexit 3\n');
+    fs.chmodSync(fake, 0o755);
+    const output = path.join(dir, "output");
+    const jobSummary = path.join(dir, "job-summary.md");
+    fs.writeFileSync(jobSummary, "# earlier step\n");
+    const env = {
+        ...process.env, STACKPILOT: fake, COMMAND: "preview", LAYER: "base", STACK_ENV: "dev", BACKEND: "", FRONTEND: "", ARGS: "",
+        RUNNER_TEMP: dir, GITHUB_OUTPUT: output, GITHUB_STEP_SUMMARY: jobSummary,
+    };
+    assert.throws(() => execFileSync("bash", ["-c", step.run], { env, stdio: "ignore" }), (err: any) => err.status === 3);
+    const values = Object.fromEntries(fs.readFileSync(output, "utf8").trim().split("\n").map((line) => line.split(/=(.*)/s).slice(0, 2)));
+    assert.equal(values.has_changes, "true");
+    assert.equal(values.exit_code, "3");
+    assert.equal(fs.readFileSync(values.summary, "utf8"), "## Preview\n");
+    assert.equal(fs.readFileSync(jobSummary, "utf8"), "# earlier step\n## Preview\n");
+});
+
+test("action: a cancelled run's stop reaches stackpilot, whose exit code is still an output", { timeout: 30_000 }, async () => {
+    const step = load("action.yml").runs.steps.at(-1);
+    const dir = tempDir();
+    const fake = path.join(dir, "stackpilot");
+    // Not a shell script: a shell cannot trap a SIGINT it started with
+    // ignored, as background commands of a script do; stackpilot, like
+    // this Node fake, installs its own handler.
+    fs.writeFileSync(fake, [
+        "#!/usr/bin/env node",
+        'const fs = require("node:fs");',
+        'process.on("SIGINT", () => { fs.appendFileSync(process.env.GITHUB_OUTPUT, "got=SIGINT\\n"); process.exit(130); });',
+        'fs.writeFileSync(process.env.READY, "");',
+        "setInterval(() => {}, 60_000);",
+    ].join("\n"));
+    fs.chmodSync(fake, 0o755);
+    const output = path.join(dir, "output");
+    const ready = path.join(dir, "ready");
+    const env = {
+        ...process.env, STACKPILOT: fake, COMMAND: "up", LAYER: "base", STACK_ENV: "dev", BACKEND: "", FRONTEND: "", ARGS: "",
+        RUNNER_TEMP: dir, GITHUB_OUTPUT: output, GITHUB_STEP_SUMMARY: path.join(dir, "job-summary.md"), READY: ready,
+    };
+    const shell = spawn("bash", ["-c", step.run], { env, stdio: "ignore" });
+    const exited = new Promise<number | null>((resolve) => shell.on("exit", (code) => resolve(code)));
+    for (let i = 0; !fs.existsSync(ready); i++) {
+        assert.ok(i < 200, "the fake stackpilot never started");
+        await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    // What the runner does to a step when its run is cancelled.
+    shell.kill("SIGINT");
+    assert.equal(await exited, 130);
+    const lines = fs.readFileSync(output, "utf8").trim().split("\n");
+    assert.deepEqual(lines, ["got=SIGINT", "exit_code=130"]);
 });
