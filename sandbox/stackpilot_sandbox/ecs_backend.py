@@ -12,15 +12,23 @@ from __future__ import annotations
 from typing import Any
 
 from moto.core.base_backend import BackendDict
-from moto.ecs.exceptions import InvalidParameterException
+from moto.ecs.exceptions import InvalidParameterException, ServiceNotFoundException
 from moto.ecs.models import EC2ContainerServiceBackend
 
 from .ecs_deployments import Deployment, ServiceRollout
 from .runtime import RUNTIME
 from .scenario import Outcome, TaskFacts, TaskPlan
-from .tasks import SandboxTask
+from .tasks import PENDING_PHASES, SandboxTask, TaskPhase
 
 AWSVPC_REQUIRED = "Network Configuration must be provided when networkMode 'awsvpc' is specified."
+TASK_NOT_FOUND = "The referenced task was not found."
+NEGATIVE_DESIRED_COUNT = "Invalid desiredCount: it must be 0 or more."
+
+
+def check_desired_count(desired: Any) -> None:
+    """AWS answers 400 for a negative desiredCount; moto stored it."""
+    if desired is not None and int(desired) < 0:
+        raise InvalidParameterException(NEGATIVE_DESIRED_COUNT)
 
 
 def image_tag(image: str) -> str:
@@ -64,6 +72,30 @@ class SandboxEcsBackend(EC2ContainerServiceBackend):
                 if isinstance(task, SandboxTask) and task.service_name is None:
                     task.tick(now)
 
+    # --- clusters ------------------------------------------------------------
+
+    def describe_clusters(self, cluster_names: list[str]) -> tuple[list[Any], list[Any]]:
+        clusters, failures = super().describe_clusters(cluster_names)
+        for cluster in clusters:
+            self._count_for(cluster)
+        return clusters, failures
+
+    def _count_for(self, cluster: Any) -> None:
+        """moto counts tasks only on EC2 container instances; AWS counts every
+        task by its lastStatus, and the cluster's ACTIVE services."""
+        phases = [
+            task.last_status
+            for task in self.tasks.get(cluster.name, {}).values()
+            if isinstance(task, SandboxTask)
+        ]
+        cluster.running_tasks_count = sum(1 for phase in phases if phase is TaskPhase.RUNNING)
+        cluster.pending_tasks_count = sum(1 for phase in phases if phase in PENDING_PHASES)
+        cluster.active_services_count = sum(
+            1
+            for service in self.services.values()
+            if service.cluster_name == cluster.name and service.status == "ACTIVE"
+        )
+
     # --- services ------------------------------------------------------------
 
     def create_service(
@@ -82,6 +114,7 @@ class SandboxEcsBackend(EC2ContainerServiceBackend):
         # The sandbox has no EC2 capacity: a service without a launch type
         # (capacity provider strategy) runs on Fargate here.
         launch_type = launch_type or "FARGATE"
+        check_desired_count(desired_count)
         if task_definition_str and launch_type == "FARGATE" and not kwargs.get("network_configuration"):
             if self.describe_task_definition(task_definition_str).network_mode == "awsvpc":
                 raise InvalidParameterException(AWSVPC_REQUIRED)
@@ -119,6 +152,7 @@ class SandboxEcsBackend(EC2ContainerServiceBackend):
         task_definition_str = props.pop("task_definition", None)
         force = bool(props.pop("force_new_deployment", False))
         desired = props.pop("desired_count", None)
+        check_desired_count(desired)
         for name, value in props.items():
             if value is not None:
                 setattr(service, name, value)
@@ -261,7 +295,8 @@ class SandboxEcsBackend(EC2ContainerServiceBackend):
             cluster_str, container_instance, family, started_by, None, desiredStatus or "RUNNING"
         )
         if service_name:
-            name = service_name.split("/")[-1]
+            # AWS: ServiceNotFoundException for a service the cluster lacks.
+            name = self._get_service(cluster_str or "default", service_name.split("/")[-1]).name
             tasks = [t for t in tasks if getattr(t, "service_name", None) == name]
         return tasks
 
@@ -272,7 +307,8 @@ class SandboxEcsBackend(EC2ContainerServiceBackend):
             if arn.endswith(task_id) and isinstance(task, SandboxTask):
                 task.request_stop(RUNTIME.clock.now(), "UserInitiated", reason or "Task stopped by user")
                 return task
-        return super().stop_task(cluster_str, task_str, reason)
+        # moto raised a bare Exception here (HTTP 500, which clients retry).
+        raise InvalidParameterException(TASK_NOT_FOUND)
 
 
 sandbox_ecs_backends: BackendDict[SandboxEcsBackend] = BackendDict(SandboxEcsBackend, "ecs")

@@ -37,6 +37,8 @@ class TaskPhase(StrEnum):
 
 
 ACTIVE_PHASES = frozenset({TaskPhase.PROVISIONING, TaskPhase.PENDING, TaskPhase.RUNNING})
+# DescribeClusters' pendingTasksCount: tasks on their way to RUNNING.
+PENDING_PHASES = frozenset({TaskPhase.PROVISIONING, TaskPhase.PENDING})
 
 
 class _WithoutAwsvpc:
