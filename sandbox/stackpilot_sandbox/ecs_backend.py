@@ -15,14 +15,22 @@ from moto.core.base_backend import BackendDict
 from moto.ecs.exceptions import InvalidParameterException, ServiceNotFoundException
 from moto.ecs.models import EC2ContainerServiceBackend
 
+from .clock import as_datetime
 from .ecs_deployments import Deployment, ServiceRollout
 from .runtime import RUNTIME
 from .scenario import Outcome, TaskFacts, TaskPlan
+from .task_definitions import TaskDefinitionFields
 from .tasks import PENDING_PHASES, SandboxTask, TaskPhase
 
 AWSVPC_REQUIRED = "Network Configuration must be provided when networkMode 'awsvpc' is specified."
+FARGATE_PLATFORM_VERSION = "1.4.0"
 TASK_NOT_FOUND = "The referenced task was not found."
 NEGATIVE_DESIRED_COUNT = "Invalid desiredCount: it must be 0 or more."
+
+
+def resolved_platform_version(requested: str | None) -> str:
+    """Services say LATEST; their deployments and tasks show the version it meant."""
+    return FARGATE_PLATFORM_VERSION if requested in (None, "LATEST") else requested
 
 
 def check_desired_count(desired: Any) -> None:
@@ -47,7 +55,7 @@ def task_facts(task_definition: Any, service: str | None, started_by: str) -> Ta
     )
 
 
-class SandboxEcsBackend(EC2ContainerServiceBackend):
+class SandboxEcsBackend(TaskDefinitionFields, EC2ContainerServiceBackend):
     def __init__(self, region_name: str, account_id: str) -> None:
         super().__init__(region_name, account_id)
         self.rollouts: dict[str, ServiceRollout] = {}
@@ -133,6 +141,16 @@ class SandboxEcsBackend(EC2ContainerServiceBackend):
         service.deployments = []
         service.running_count = 0
         service.pending_count = 0
+        # Members ECS always returns for a service; the response overrides
+        # them with what the request gave.
+        service.created_at = as_datetime(RUNTIME.clock.now())
+        service.created_by = f"arn:aws:iam::{self.account_id}:root"
+        service.platform_version = service.platform_version or "LATEST"
+        service.platform_family = "Linux"
+        service.placement_constraints = []
+        service.placement_strategy = []
+        service.enable_ecs_managed_tags = False
+        service.enable_execute_command = False
         rollout = ServiceRollout(service, self._launch_for_service, RUNTIME.clock)
         self.rollouts[self._key(service)] = rollout
         if service.task_definition:
@@ -186,6 +204,7 @@ class SandboxEcsBackend(EC2ContainerServiceBackend):
             platform_version=service.platform_version,
         )
         task.service_name = service.name
+        task.enable_execute_command = bool(service.enable_execute_command)
         self._start(task, plan, now)
         return task
 
@@ -216,7 +235,7 @@ class SandboxEcsBackend(EC2ContainerServiceBackend):
             started_by=started_by,
             tags=tags or [],
             networking_configuration=network,
-            platform_version=platform_version,
+            platform_version=resolved_platform_version(platform_version),
         )
         self.tasks.setdefault(cluster.name, {})[task.task_arn] = task
         return task

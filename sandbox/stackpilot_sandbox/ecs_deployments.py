@@ -107,16 +107,19 @@ class ServiceRollout:
             older.updated_at = as_datetime(now)
             if older.rollout_state == "IN_PROGRESS" and older.finished_at is None:
                 older.finished_at = older.updated_at  # superseded
+        deployment_id = new_deployment_id()
         deployment = Deployment(
-            id=new_deployment_id(),
+            id=deployment_id,
             task_definition=task_definition,
             desired_count=self.service.desired_count,
             created_at=as_datetime(now),
             updated_at=as_datetime(now),
             launch_type=self.service.launch_type,
-            platform_version=self.service.platform_version or "1.4.0",
+            platform_version=(
+                "1.4.0" if self.service.platform_version in (None, "LATEST") else self.service.platform_version
+            ),
             network_configuration=self.service.network_configuration or None,
-            rollout_state_reason=reason or None,
+            rollout_state_reason=reason or f"ECS deployment {deployment_id} in progress.",
             sources=list(self.service.deployments),
         )
         self.service.deployments.insert(0, deployment)

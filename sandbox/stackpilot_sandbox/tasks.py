@@ -86,6 +86,10 @@ class SandboxTask(Task):
         self.availability_zone = f"{self.region_name}a"
         self.connectivity = None
         self.health_status = "UNKNOWN"
+        # Members ECS returns for every Fargate task (platform 1.4.0).
+        self.ephemeral_storage = task_definition.ephemeral_storage or {"sizeInGiB": 20}
+        self.enable_execute_command = False
+        self.attributes = [{"name": "ecs.cpu-architecture", "value": "x86_64"}]
         self.version = 1
         self.stop_code = None
         self.stopped_reason = None  # moto's "" would show on running tasks
@@ -102,6 +106,10 @@ class SandboxTask(Task):
         self._local: LocalCommand | None = None
         self._processes: dict[str, LocalProcess] = {}
         self._logs: dict[str, AwslogsTarget] = {}
+        # StopTask is asynchronous: the stop takes effect on the next tick,
+        # and containers stop (with these exit codes) when STOPPING ends.
+        self._stop_request: tuple[str, str] | None = None
+        self._exit_codes_on_stop: dict[str, int] | None = None
 
     def _network_interface(self, awsvpc: dict[str, Any]) -> dict[str, Any]:
         subnet = awsvpc["subnets"][0]
@@ -137,6 +145,7 @@ class SandboxTask(Task):
             "lastStatus": TaskPhase.PENDING,
             "networkInterfaces": self._network_interfaces(),
             "healthStatus": "UNKNOWN",
+            "networkBindings": [],
             "cpu": str(definition.get("cpu", 0)),
             "memory": str(definition["memory"]) if definition.get("memory") else None,
         }
@@ -196,7 +205,9 @@ class SandboxTask(Task):
         assert self.plan is not None and self._clock is not None
         self.version += 1
         phase = self._phase
-        if phase is TaskPhase.PROVISIONING:
+        if self._stop_request is not None and phase in ACTIVE_PHASES:
+            self._stop_requested(at, *self._stop_request)
+        elif phase is TaskPhase.PROVISIONING:
             self._phase = TaskPhase.PENDING
             self.pull_started_at = as_datetime(at)
             never = self.plan.outcome is Outcome.NEVER_STARTS
@@ -208,11 +219,19 @@ class SandboxTask(Task):
             self._essential_exit(at, {c["name"]: self.plan.exit_code_for(c["name"]) for c in self.containers})
         elif phase is TaskPhase.STOPPING:
             self._phase = TaskPhase.DEPROVISIONING
+            if self._exit_codes_on_stop is not None:
+                self._containers_stopped(at, self._exit_codes_on_stop)
+            self._set_attachment_status("DETACHING")
             self._next_at = self._clock.after(at, self.plan.stopping_seconds / 2)
         elif phase is TaskPhase.DEPROVISIONING:
             self._phase = TaskPhase.STOPPED
             self.stopped_at = as_datetime(at)
+            self._set_attachment_status("DELETED")
             self._next_at = None
+
+    def _set_attachment_status(self, status: str) -> None:
+        for attachment in self.attachments:
+            attachment["status"] = status
 
     def _begin_running(self, at: float) -> None:
         assert self.plan is not None and self._clock is not None
@@ -232,6 +251,8 @@ class SandboxTask(Task):
         self.connectivity_at = as_datetime(at)
         for container in self.containers:
             container["lastStatus"] = TaskPhase.RUNNING
+            container["runtimeId"] = f"{self.id}-{uuid.uuid4().int % 10**10:010d}"
+            container["imageDigest"] = f"sha256:{uuid.uuid5(uuid.NAMESPACE_URL, container['image'] or '').hex * 2}"
         if self._local is not None:
             self._start_local_processes()
             self._next_at = None
@@ -263,7 +284,7 @@ class SandboxTask(Task):
                 lines.append(process.error)
             if name in self._logs:
                 self._logs[name].write(lines, now)
-            if finished:
+            if finished and self._stop_request is None:
                 codes = {}
                 for other_name, other in self._processes.items():
                     if other is not process:
@@ -278,24 +299,46 @@ class SandboxTask(Task):
         self._stop(at, "EssentialContainerExited", ESSENTIAL_EXITED, exit_codes)
 
     def request_stop(self, at: float, stop_code: str, reason: str) -> None:
-        """Someone (a user or the service scheduler) stops the task."""
-        if self._phase in ACTIVE_PHASES:
-            running = {c["name"]: 0 for c in self.containers if c["lastStatus"] is TaskPhase.RUNNING}
+        """Someone (a user or the service scheduler) stops the task. As on
+        ECS the answer still shows the task as it was, desiredStatus
+        STOPPED; the task moves to STOPPING on the next tick."""
+        if self._phase in ACTIVE_PHASES and self._stop_request is None:
             for process in self._processes.values():
                 process.stop()
-            self._stop(at, stop_code, reason, running or None)
+            self.stop_code = stop_code
+            self.stopped_reason = reason
+            self._stop_request = (stop_code, reason)
+            self._next_at = at
         self.desired_status = TaskPhase.STOPPED
 
-    def _stop(self, at: float, stop_code: str, reason: str, exit_codes: dict[str, int] | None) -> None:
+    def _stop_requested(self, at: float, stop_code: str, reason: str) -> None:
+        # Containers get SIGTERM now and have exited (0) once STOPPING ends.
+        running = {c["name"]: 0 for c in self.containers if c["lastStatus"] is TaskPhase.RUNNING}
+        self._stop(at, stop_code, reason, running, containers_exited=False)
+
+    def _stop(
+        self,
+        at: float,
+        stop_code: str,
+        reason: str,
+        exit_codes: dict[str, int] | None,
+        containers_exited: bool = True,
+    ) -> None:
         assert self._clock is not None and self.plan is not None
         self.desired_status = TaskPhase.STOPPED
         self.stop_code = stop_code
         self.stopped_reason = reason
         self.stopping_at = as_datetime(at)
+        if containers_exited:
+            self._containers_stopped(at, exit_codes or {})
+        else:
+            self._exit_codes_on_stop = exit_codes or {}
+        self._phase = TaskPhase.STOPPING
+        self._next_at = self._clock.after(at, self.plan.stopping_seconds / 2)
+
+    def _containers_stopped(self, at: float, exit_codes: dict[str, int]) -> None:
         self.execution_stopped_at = as_datetime(at)
         for container in self.containers:
             container["lastStatus"] = TaskPhase.STOPPED
-            if exit_codes is not None and container["name"] in exit_codes:
+            if container["name"] in exit_codes:
                 container["exitCode"] = exit_codes[container["name"]]
-        self._phase = TaskPhase.STOPPING
-        self._next_at = self._clock.after(at, self.plan.stopping_seconds / 2)
