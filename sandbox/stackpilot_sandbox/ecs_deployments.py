@@ -27,11 +27,16 @@ DEFAULT_DEPLOYMENT_CONFIGURATION: dict[str, Any] = {
     "minimumHealthyPercent": 100,
 }
 MAX_EVENTS = 100
-# ECS slows relaunching after repeated task failures ("service throttle");
-# AWS seconds, doubled per consecutive failure up to the cap.
+# ECS slows relaunching after tasks that failed to start ("service
+# throttle"); tasks that reached RUNNING and exited later don't start it.
+# AWS seconds, doubled per consecutive failure to start, up to the cap.
 RESTART_BACKOFF_SECONDS = 10.0
 RESTART_BACKOFF_CAP_SECONDS = 300.0
 UNABLE_TO_PLACE_EVENT_SECONDS = 60.0
+THROTTLED_EVENT = (
+    "is unable to consistently start tasks successfully. For more information, "
+    "see the Troubleshooting section of the Amazon ECS Developer Guide."
+)
 
 # Given (service, deployment, now): a started task, or the placement failure reason.
 Launcher = Callable[[Any, "Deployment", float], "SandboxTask | str"]
@@ -86,6 +91,7 @@ class ServiceRollout:
         self.last_completed: Deployment | None = None
         self._next_launch_at = 0.0
         self._last_unable_event_at: float | None = None
+        self._throttled = False  # the throttle event is written once per episode
 
     # --- configuration -------------------------------------------------
 
@@ -174,8 +180,13 @@ class ServiceRollout:
             if deployment is None:
                 continue
             deployment.failed_tasks += 1
-            deployment.consecutive_failures += 1
             deployment.updated_at = as_datetime(now)
+            if task.reached_running:
+                continue
+            deployment.consecutive_failures += 1
+            if not self._throttled:
+                self._throttled = True
+                self.event(now, THROTTLED_EVENT)
             backoff = min(
                 RESTART_BACKOFF_SECONDS * 2 ** (deployment.consecutive_failures - 1),
                 RESTART_BACKOFF_CAP_SECONDS,
@@ -301,6 +312,7 @@ class ServiceRollout:
             self.steady = False
             return
         primary.consecutive_failures = 0
+        self._throttled = False
         if primary.rollout_state == "IN_PROGRESS":
             primary.rollout_state = "COMPLETED"
             primary.rollout_state_reason = f"ECS deployment {primary.id} completed."

@@ -99,6 +99,7 @@ class SandboxTask(Task):
         self.plan: TaskPlan | None = None
         self.failed = False  # stopped on its own, as the circuit breaker counts
         self.failure_counted = False
+        self.reached_running = False  # the service throttle ignores tasks that ran
         self._phase = TaskPhase.PROVISIONING
         self._next_at: float | None = None
         self._healthy_at: float | None = None
@@ -245,6 +246,7 @@ class SandboxTask(Task):
                 return
             self._logs[definition["name"]] = target
         self._phase = TaskPhase.RUNNING
+        self.reached_running = True
         self._healthy_at = self._clock.after(at, self.plan.healthy_seconds)
         self.started_at = as_datetime(at)
         self.connectivity = "CONNECTED"
