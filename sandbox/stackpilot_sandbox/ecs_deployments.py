@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from .clock import Clock, as_datetime
+from .health import HealthStatus
 from .tasks import SandboxTask, TaskPhase
 
 DEFAULT_DEPLOYMENT_CONFIGURATION: dict[str, Any] = {
@@ -33,6 +34,7 @@ MAX_EVENTS = 100
 RESTART_BACKOFF_SECONDS = 10.0
 RESTART_BACKOFF_CAP_SECONDS = 300.0
 UNABLE_TO_PLACE_EVENT_SECONDS = 60.0
+UNHEALTHY_REASON = "Task failed container health checks"
 THROTTLED_EVENT = (
     "is unable to consistently start tasks successfully. For more information, "
     "see the Troubleshooting section of the Amazon ECS Developer Guide."
@@ -154,6 +156,7 @@ class ServiceRollout:
             task.tick(now)
         if not self.service.deployments or self.service.status != "ACTIVE":
             return
+        self._replace_unhealthy(now)
         self._count_failures(now)
         self._check_circuit_breaker(now)
         if self.primary.rollout_state != "FAILED":
@@ -192,6 +195,16 @@ class ServiceRollout:
                 RESTART_BACKOFF_CAP_SECONDS,
             )
             self._next_launch_at = max(self._next_launch_at, self.clock.after(now, backoff))
+
+    def _replace_unhealthy(self, now: float) -> None:
+        """An essential container failed its health check: the scheduler stops
+        the task (after the service's grace period) and counts it as failed."""
+        grace = float(getattr(self.service, "health_check_grace_period_seconds", None) or 0)
+        for task in self.tasks:
+            if task.is_active and task.health_status == HealthStatus.UNHEALTHY and task.running_for(now) >= grace:
+                task.failed = True
+                self.event(now, f"(task {task.id}) failed container health checks.")
+                self._stop(now, [task], UNHEALTHY_REASON)
 
     def _check_circuit_breaker(self, now: float) -> None:
         breaker = self.config.get("deploymentCircuitBreaker") or {}

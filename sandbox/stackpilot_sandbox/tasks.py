@@ -19,6 +19,7 @@ from moto.ecs.models import Task
 
 from .clock import Clock, as_datetime
 from .executor import LocalProcess, container_argv, container_env
+from .health import HealthSchedule, HealthStatus, schedule_for, task_health
 from .logs import MISSING_GROUP_REASON, AwslogsTarget
 from .scenario import LocalCommand, Outcome, TaskPlan
 
@@ -30,15 +31,17 @@ class TaskPhase(StrEnum):
 
     PROVISIONING = "PROVISIONING"
     PENDING = "PENDING"
+    ACTIVATING = "ACTIVATING"
     RUNNING = "RUNNING"
+    DEACTIVATING = "DEACTIVATING"
     STOPPING = "STOPPING"
     DEPROVISIONING = "DEPROVISIONING"
     STOPPED = "STOPPED"
 
 
-ACTIVE_PHASES = frozenset({TaskPhase.PROVISIONING, TaskPhase.PENDING, TaskPhase.RUNNING})
+ACTIVE_PHASES = frozenset({TaskPhase.PROVISIONING, TaskPhase.PENDING, TaskPhase.ACTIVATING, TaskPhase.RUNNING})
 # DescribeClusters' pendingTasksCount: tasks on their way to RUNNING.
-PENDING_PHASES = frozenset({TaskPhase.PROVISIONING, TaskPhase.PENDING})
+PENDING_PHASES = frozenset({TaskPhase.PROVISIONING, TaskPhase.PENDING, TaskPhase.ACTIVATING})
 
 
 class _WithoutAwsvpc:
@@ -111,6 +114,8 @@ class SandboxTask(Task):
         # and containers stop (with these exit codes) when STOPPING ends.
         self._stop_request: tuple[str, str] | None = None
         self._exit_codes_on_stop: dict[str, int] | None = None
+        self._running_since: float | None = None
+        self._health: dict[str, HealthSchedule] = {}  # containers with a healthCheck
 
     def _network_interface(self, awsvpc: dict[str, Any]) -> dict[str, Any]:
         subnet = awsvpc["subnets"][0]
@@ -190,9 +195,32 @@ class SandboxTask(Task):
         return self.desired_status == TaskPhase.RUNNING and self._phase in ACTIVE_PHASES
 
     def is_healthy(self, now: float) -> bool:
-        """Running long enough that the scheduler trusts it (a health check passed)."""
+        """The scheduler trusts the task: its container health checks pass,
+        or (without any) it has been RUNNING for healthySeconds."""
         running = self.is_active and self._phase is TaskPhase.RUNNING
+        if self._health:
+            return running and self.health_status == HealthStatus.HEALTHY
         return running and self._healthy_at is not None and now >= self._healthy_at
+
+    def running_for(self, now: float) -> float:
+        """AWS seconds since the task reached RUNNING (0 before)."""
+        if self._running_since is None or self._clock is None:
+            return 0.0
+        return max(now - self._running_since, 0.0) / self._clock.time_scale
+
+    def _refresh_health(self, now: float) -> None:
+        if not self._health or self._phase is not TaskPhase.RUNNING:
+            return
+        elapsed = self.running_for(now)
+        essential = []
+        for container, definition in zip(self.containers, self.container_definitions):
+            schedule = self._health.get(container["name"])
+            if schedule is None:
+                continue
+            container["healthStatus"] = schedule.status(elapsed)
+            if definition.get("essential", True):
+                essential.append(container["healthStatus"])
+        self.health_status = task_health(essential)
 
     def tick(self, now: float) -> None:
         """Apply every transition due by `now`, each at its own scheduled time."""
@@ -201,12 +229,19 @@ class SandboxTask(Task):
         self._collect_local_output(now)
         while self._next_at is not None and self._next_at <= now:
             self._advance(self._next_at)
+        self._refresh_health(now)
 
     def _advance(self, at: float) -> None:
         assert self.plan is not None and self._clock is not None
         self.version += 1
         phase = self._phase
         if self._stop_request is not None and phase in ACTIVE_PHASES:
+            if phase is TaskPhase.RUNNING and self.plan.deactivating_seconds > 0:
+                self._phase = TaskPhase.DEACTIVATING
+                self._next_at = self._clock.after(at, self.plan.deactivating_seconds)
+            else:
+                self._stop_requested(at, *self._stop_request)
+        elif phase is TaskPhase.DEACTIVATING and self._stop_request is not None:
             self._stop_requested(at, *self._stop_request)
         elif phase is TaskPhase.PROVISIONING:
             self._phase = TaskPhase.PENDING
@@ -215,6 +250,12 @@ class SandboxTask(Task):
             self._next_at = None if never else self._clock.after(at, self.plan.pending_seconds)
         elif phase is TaskPhase.PENDING:
             self.pull_stopped_at = as_datetime(at)
+            if self.plan.activating_seconds > 0:
+                self._phase = TaskPhase.ACTIVATING
+                self._next_at = self._clock.after(at, self.plan.activating_seconds)
+            else:
+                self._begin_running(at)
+        elif phase is TaskPhase.ACTIVATING:
             self._begin_running(at)
         elif phase is TaskPhase.RUNNING:
             self._essential_exit(at, {c["name"]: self.plan.exit_code_for(c["name"]) for c in self.containers})
@@ -247,6 +288,12 @@ class SandboxTask(Task):
             self._logs[definition["name"]] = target
         self._phase = TaskPhase.RUNNING
         self.reached_running = True
+        self._running_since = at
+        for definition in self.container_definitions:
+            if definition.get("healthCheck"):
+                self._health[definition["name"]] = schedule_for(
+                    definition["healthCheck"], self.plan.unhealthy_after_seconds
+                )
         self._healthy_at = self._clock.after(at, self.plan.healthy_seconds)
         self.started_at = as_datetime(at)
         self.connectivity = "CONNECTED"
