@@ -82,6 +82,14 @@ class SandboxEcsBackend(TaskDefinitionFields, EC2ContainerServiceBackend):
 
     # --- clusters ------------------------------------------------------------
 
+    def create_cluster(self, cluster_name: str, *args: Any, **kwargs: Any) -> Any:
+        cluster = super().create_cluster(cluster_name, *args, **kwargs)
+        # ECS answers with empty lists where moto has nothing.
+        cluster.capacity_providers = cluster.capacity_providers or []
+        cluster.default_capacity_provider_strategy = cluster.default_capacity_provider_strategy or []
+        cluster.statistics = []
+        return cluster
+
     def describe_clusters(self, cluster_names: list[str]) -> tuple[list[Any], list[Any]]:
         clusters, failures = super().describe_clusters(cluster_names)
         for cluster in clusters:
