@@ -4,6 +4,7 @@ moto stores what the caller registered and nothing more. ECS also answers
 with `registeredAt`, `registeredBy`, the `requiresAttributes` it derived from
 the definition (what a container instance must support), `deregisteredAt`
 once deregistered, and RegisterTaskDefinition echoes the request's `tags`.
+Registrations ECS would refuse are refused first (taskdef_rules.py).
 This mixin sits in front of moto's backend (see SandboxEcsBackend).
 """
 
@@ -13,6 +14,7 @@ from typing import Any
 
 from .clock import as_datetime
 from .runtime import RUNTIME
+from .taskdef_rules import check_registration
 
 # What every Fargate task definition requires, as ECS derives it.
 _ALWAYS = ("com.amazonaws.ecs.capability.docker-remote-api.1.18",)
@@ -47,8 +49,19 @@ def required_attributes(task_definition: Any) -> list[dict[str, str]]:
 class TaskDefinitionFields:
     """Mixed into the ECS backend, before moto's class."""
 
-    def register_task_definition(self, *args: Any, **kwargs: Any) -> Any:
-        task_definition = super().register_task_definition(*args, **kwargs)  # type: ignore[misc]
+    def register_task_definition(self, family: str, container_definitions: list[dict[str, Any]], **kwargs: Any) -> Any:
+        check_registration(
+            container_definitions or [],
+            network_mode=kwargs.get("network_mode"),
+            requires_compatibilities=kwargs.get("requires_compatibilities"),
+            cpu=kwargs.get("cpu"),
+            memory=kwargs.get("memory"),
+            execution_role_arn=kwargs.get("execution_role_arn"),
+            ephemeral_storage=kwargs.get("ephemeral_storage"),
+        )
+        task_definition = super().register_task_definition(  # type: ignore[misc]
+            family, container_definitions, **kwargs
+        )
         task_definition.registered_at = as_datetime(RUNTIME.clock.now())
         task_definition.registered_by = f"arn:aws:iam::{self.account_id}:root"  # type: ignore[attr-defined]
         task_definition.requires_attributes = required_attributes(task_definition)

@@ -100,6 +100,7 @@ def register_revision(ecs, family: str, image: str | None = None, **changes: Any
         requiresCompatibilities=current["requiresCompatibilities"],
         cpu=current["cpu"],
         memory=current["memory"],
+        executionRoleArn=current["executionRoleArn"],
         containerDefinitions=containers,
     )
     return response["taskDefinition"]["taskDefinitionArn"]

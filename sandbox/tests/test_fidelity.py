@@ -88,6 +88,7 @@ def test_task_definition_server_fields_were_absent_and_are_returned(sandbox):
         requiresCompatibilities=["FARGATE"],
         cpu="256",
         memory="512",
+        executionRoleArn=current["executionRoleArn"],
         containerDefinitions=current["containerDefinitions"],
         tags=[{"key": "env", "value": "alpha"}],
     )

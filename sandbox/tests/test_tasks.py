@@ -114,6 +114,7 @@ def test_exit_codes_come_from_the_scenario_per_container(sandbox):
         requiresCompatibilities=["FARGATE"],
         cpu="256",
         memory="512",
+        executionRoleArn=current["executionRoleArn"],
         containerDefinitions=[main, sidecar],
     )
     task = run(ecs, contract)["tasks"][0]

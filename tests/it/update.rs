@@ -222,6 +222,8 @@ fn a_deployment_this_run_did_not_start_is_refused_unless_forced() {
             .requires_compatibilities(aws_sdk_ecs::types::Compatibility::Fargate)
             .cpu("256")
             .memory("512")
+            // ECS refuses awslogs on Fargate without an execution role.
+            .set_execution_role_arn(td.task_definition().unwrap().execution_role_arn().map(str::to_owned))
             .send()
             .await
             .unwrap();
