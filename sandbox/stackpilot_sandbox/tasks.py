@@ -39,6 +39,14 @@ class TaskPhase(StrEnum):
     STOPPED = "STOPPED"
 
 
+class AttachmentStatus(StrEnum):
+    """The task ENI attachment's status, as far as the sandbox moves it."""
+
+    ATTACHED = "ATTACHED"
+    DETACHING = "DETACHING"
+    DELETED = "DELETED"
+
+
 ACTIVE_PHASES = frozenset({TaskPhase.PROVISIONING, TaskPhase.PENDING, TaskPhase.ACTIVATING, TaskPhase.RUNNING})
 # DescribeClusters' pendingTasksCount: tasks on their way to RUNNING.
 PENDING_PHASES = frozenset({TaskPhase.PROVISIONING, TaskPhase.PENDING, TaskPhase.ACTIVATING})
@@ -137,7 +145,7 @@ class SandboxTask(Task):
         return {
             "id": str(uuid.uuid4()),
             "type": "ElasticNetworkInterface",
-            "status": "ATTACHED",
+            "status": AttachmentStatus.ATTACHED,
             "details": [{"name": name, "value": value} for name, value in details.items()],
         }
 
@@ -263,15 +271,15 @@ class SandboxTask(Task):
             self._phase = TaskPhase.DEPROVISIONING
             if self._exit_codes_on_stop is not None:
                 self._containers_stopped(at, self._exit_codes_on_stop)
-            self._set_attachment_status("DETACHING")
+            self._set_attachment_status(AttachmentStatus.DETACHING)
             self._next_at = self._clock.after(at, self.plan.stopping_seconds / 2)
         elif phase is TaskPhase.DEPROVISIONING:
             self._phase = TaskPhase.STOPPED
             self.stopped_at = as_datetime(at)
-            self._set_attachment_status("DELETED")
+            self._set_attachment_status(AttachmentStatus.DELETED)
             self._next_at = None
 
-    def _set_attachment_status(self, status: str) -> None:
+    def _set_attachment_status(self, status: AttachmentStatus) -> None:
         for attachment in self.attachments:
             attachment["status"] = status
 
