@@ -12,16 +12,31 @@ from __future__ import annotations
 from typing import Any
 
 from moto.core.base_backend import BackendDict
-from moto.ecs.exceptions import EcsClientException, InvalidParameterException
+from moto.ecs.exceptions import InvalidParameterException, ServiceNotFoundException
 from moto.ecs.models import EC2ContainerServiceBackend
 
-from . import fargate_rules
+from .clock import as_datetime
 from .ecs_deployments import Deployment, ServiceRollout
 from .runtime import RUNTIME
 from .scenario import Outcome, TaskFacts, TaskPlan
-from .tasks import SandboxTask
+from .task_definitions import TaskDefinitionFields
+from .tasks import PENDING_PHASES, SandboxTask, TaskPhase
 
 AWSVPC_REQUIRED = "Network Configuration must be provided when networkMode 'awsvpc' is specified."
+FARGATE_PLATFORM_VERSION = "1.4.0"
+TASK_NOT_FOUND = "The referenced task was not found."
+NEGATIVE_DESIRED_COUNT = "Invalid desiredCount: it must be 0 or more."
+
+
+def resolved_platform_version(requested: str | None) -> str:
+    """Services say LATEST; their deployments and tasks show the version it meant."""
+    return FARGATE_PLATFORM_VERSION if requested in (None, "LATEST") else requested
+
+
+def check_desired_count(desired: Any) -> None:
+    """AWS answers 400 for a negative desiredCount; moto stored it."""
+    if desired is not None and int(desired) < 0:
+        raise InvalidParameterException(NEGATIVE_DESIRED_COUNT)
 
 
 def image_tag(image: str) -> str:
@@ -40,7 +55,7 @@ def task_facts(task_definition: Any, service: str | None, started_by: str) -> Ta
     )
 
 
-class SandboxEcsBackend(EC2ContainerServiceBackend):
+class SandboxEcsBackend(TaskDefinitionFields, EC2ContainerServiceBackend):
     def __init__(self, region_name: str, account_id: str) -> None:
         super().__init__(region_name, account_id)
         self.rollouts: dict[str, ServiceRollout] = {}
@@ -65,24 +80,37 @@ class SandboxEcsBackend(EC2ContainerServiceBackend):
                 if isinstance(task, SandboxTask) and task.service_name is None:
                     task.tick(now)
 
-    # --- task definitions -----------------------------------------------------
+    # --- clusters ------------------------------------------------------------
 
-    def register_task_definition(self, family: str, container_definitions: list[dict[str, Any]], **kwargs: Any) -> Any:
-        # ECS refuses a Fargate definition it could never run; moto does not.
-        definition = {
-            "family": family,
-            "containerDefinitions": container_definitions,
-            "networkMode": kwargs.get("network_mode"),
-            "requiresCompatibilities": kwargs.get("requires_compatibilities"),
-            "cpu": kwargs.get("cpu"),
-            "memory": kwargs.get("memory"),
-            "executionRoleArn": kwargs.get("execution_role_arn"),
-            "ephemeralStorage": kwargs.get("ephemeral_storage"),
-        }
-        refused = fargate_rules.refusal(definition)
-        if refused:
-            raise EcsClientException(refused[1])
-        return super().register_task_definition(family, container_definitions, **kwargs)
+    def create_cluster(self, cluster_name: str, *args: Any, **kwargs: Any) -> Any:
+        cluster = super().create_cluster(cluster_name, *args, **kwargs)
+        # ECS answers with empty lists where moto has nothing.
+        cluster.capacity_providers = cluster.capacity_providers or []
+        cluster.default_capacity_provider_strategy = cluster.default_capacity_provider_strategy or []
+        cluster.statistics = []
+        return cluster
+
+    def describe_clusters(self, cluster_names: list[str]) -> tuple[list[Any], list[Any]]:
+        clusters, failures = super().describe_clusters(cluster_names)
+        for cluster in clusters:
+            self._count_for(cluster)
+        return clusters, failures
+
+    def _count_for(self, cluster: Any) -> None:
+        """moto counts tasks only on EC2 container instances; AWS counts every
+        task by its lastStatus, and the cluster's ACTIVE services."""
+        phases = [
+            task.last_status
+            for task in self.tasks.get(cluster.name, {}).values()
+            if isinstance(task, SandboxTask)
+        ]
+        cluster.running_tasks_count = sum(1 for phase in phases if phase is TaskPhase.RUNNING)
+        cluster.pending_tasks_count = sum(1 for phase in phases if phase in PENDING_PHASES)
+        cluster.active_services_count = sum(
+            1
+            for service in self.services.values()
+            if service.cluster_name == cluster.name and service.status == "ACTIVE"
+        )
 
     # --- services ------------------------------------------------------------
 
@@ -102,6 +130,7 @@ class SandboxEcsBackend(EC2ContainerServiceBackend):
         # The sandbox has no EC2 capacity: a service without a launch type
         # (capacity provider strategy) runs on Fargate here.
         launch_type = launch_type or "FARGATE"
+        check_desired_count(desired_count)
         if task_definition_str and launch_type == "FARGATE" and not kwargs.get("network_configuration"):
             if self.describe_task_definition(task_definition_str).network_mode == "awsvpc":
                 raise InvalidParameterException(AWSVPC_REQUIRED)
@@ -120,6 +149,16 @@ class SandboxEcsBackend(EC2ContainerServiceBackend):
         service.deployments = []
         service.running_count = 0
         service.pending_count = 0
+        # Members ECS always returns for a service; the response overrides
+        # them with what the request gave.
+        service.created_at = as_datetime(RUNTIME.clock.now())
+        service.created_by = f"arn:aws:iam::{self.account_id}:root"
+        service.platform_version = service.platform_version or "LATEST"
+        service.platform_family = "Linux"
+        service.placement_constraints = []
+        service.placement_strategy = []
+        service.enable_ecs_managed_tags = False
+        service.enable_execute_command = False
         rollout = ServiceRollout(service, self._launch_for_service, RUNTIME.clock)
         self.rollouts[self._key(service)] = rollout
         if service.task_definition:
@@ -139,6 +178,7 @@ class SandboxEcsBackend(EC2ContainerServiceBackend):
         task_definition_str = props.pop("task_definition", None)
         force = bool(props.pop("force_new_deployment", False))
         desired = props.pop("desired_count", None)
+        check_desired_count(desired)
         for name, value in props.items():
             if value is not None:
                 setattr(service, name, value)
@@ -172,6 +212,7 @@ class SandboxEcsBackend(EC2ContainerServiceBackend):
             platform_version=service.platform_version,
         )
         task.service_name = service.name
+        task.enable_execute_command = bool(service.enable_execute_command)
         self._start(task, plan, now)
         return task
 
@@ -202,7 +243,7 @@ class SandboxEcsBackend(EC2ContainerServiceBackend):
             started_by=started_by,
             tags=tags or [],
             networking_configuration=network,
-            platform_version=platform_version,
+            platform_version=resolved_platform_version(platform_version),
         )
         self.tasks.setdefault(cluster.name, {})[task.task_arn] = task
         return task
@@ -281,7 +322,8 @@ class SandboxEcsBackend(EC2ContainerServiceBackend):
             cluster_str, container_instance, family, started_by, None, desiredStatus or "RUNNING"
         )
         if service_name:
-            name = service_name.split("/")[-1]
+            # AWS: ServiceNotFoundException for a service the cluster lacks.
+            name = self._get_service(cluster_str or "default", service_name.split("/")[-1]).name
             tasks = [t for t in tasks if getattr(t, "service_name", None) == name]
         return tasks
 
@@ -292,7 +334,8 @@ class SandboxEcsBackend(EC2ContainerServiceBackend):
             if arn.endswith(task_id) and isinstance(task, SandboxTask):
                 task.request_stop(RUNTIME.clock.now(), "UserInitiated", reason or "Task stopped by user")
                 return task
-        return super().stop_task(cluster_str, task_str, reason)
+        # moto raised a bare Exception here (HTTP 500, which clients retry).
+        raise InvalidParameterException(TASK_NOT_FOUND)
 
 
 sandbox_ecs_backends: BackendDict[SandboxEcsBackend] = BackendDict(SandboxEcsBackend, "ecs")

@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from .clock import Clock, as_datetime
+from .health import HealthStatus
 from .tasks import SandboxTask, TaskPhase
 
 DEFAULT_DEPLOYMENT_CONFIGURATION: dict[str, Any] = {
@@ -27,11 +28,17 @@ DEFAULT_DEPLOYMENT_CONFIGURATION: dict[str, Any] = {
     "minimumHealthyPercent": 100,
 }
 MAX_EVENTS = 100
-# ECS slows relaunching after repeated task failures ("service throttle");
-# AWS seconds, doubled per consecutive failure up to the cap.
+# ECS slows relaunching after tasks that failed to start ("service
+# throttle"); tasks that reached RUNNING and exited later don't start it.
+# AWS seconds, doubled per consecutive failure to start, up to the cap.
 RESTART_BACKOFF_SECONDS = 10.0
 RESTART_BACKOFF_CAP_SECONDS = 300.0
 UNABLE_TO_PLACE_EVENT_SECONDS = 60.0
+UNHEALTHY_REASON = "Task failed container health checks"
+THROTTLED_EVENT = (
+    "is unable to consistently start tasks successfully. For more information, "
+    "see the Troubleshooting section of the Amazon ECS Developer Guide."
+)
 
 # Given (service, deployment, now): a started task, or the placement failure reason.
 Launcher = Callable[[Any, "Deployment", float], "SandboxTask | str"]
@@ -86,6 +93,7 @@ class ServiceRollout:
         self.last_completed: Deployment | None = None
         self._next_launch_at = 0.0
         self._last_unable_event_at: float | None = None
+        self._throttled = False  # the throttle event is written once per episode
 
     # --- configuration -------------------------------------------------
 
@@ -107,16 +115,19 @@ class ServiceRollout:
             older.updated_at = as_datetime(now)
             if older.rollout_state == "IN_PROGRESS" and older.finished_at is None:
                 older.finished_at = older.updated_at  # superseded
+        deployment_id = new_deployment_id()
         deployment = Deployment(
-            id=new_deployment_id(),
+            id=deployment_id,
             task_definition=task_definition,
             desired_count=self.service.desired_count,
             created_at=as_datetime(now),
             updated_at=as_datetime(now),
             launch_type=self.service.launch_type,
-            platform_version=self.service.platform_version or "1.4.0",
+            platform_version=(
+                "1.4.0" if self.service.platform_version in (None, "LATEST") else self.service.platform_version
+            ),
             network_configuration=self.service.network_configuration or None,
-            rollout_state_reason=reason or None,
+            rollout_state_reason=reason or f"ECS deployment {deployment_id} in progress.",
             sources=list(self.service.deployments),
         )
         self.service.deployments.insert(0, deployment)
@@ -145,6 +156,7 @@ class ServiceRollout:
             task.tick(now)
         if not self.service.deployments or self.service.status != "ACTIVE":
             return
+        self._replace_unhealthy(now)
         self._count_failures(now)
         self._check_circuit_breaker(now)
         if self.primary.rollout_state != "FAILED":
@@ -171,13 +183,28 @@ class ServiceRollout:
             if deployment is None:
                 continue
             deployment.failed_tasks += 1
-            deployment.consecutive_failures += 1
             deployment.updated_at = as_datetime(now)
+            if task.reached_running:
+                continue
+            deployment.consecutive_failures += 1
+            if not self._throttled:
+                self._throttled = True
+                self.event(now, THROTTLED_EVENT)
             backoff = min(
                 RESTART_BACKOFF_SECONDS * 2 ** (deployment.consecutive_failures - 1),
                 RESTART_BACKOFF_CAP_SECONDS,
             )
             self._next_launch_at = max(self._next_launch_at, self.clock.after(now, backoff))
+
+    def _replace_unhealthy(self, now: float) -> None:
+        """An essential container failed its health check: the scheduler stops
+        the task (after the service's grace period) and counts it as failed."""
+        grace = float(getattr(self.service, "health_check_grace_period_seconds", None) or 0)
+        for task in self.tasks:
+            if task.is_active and task.health_status == HealthStatus.UNHEALTHY and task.running_for(now) >= grace:
+                task.failed = True
+                self.event(now, f"(task {task.id}) failed container health checks.")
+                self._stop(now, [task], UNHEALTHY_REASON)
 
     def _check_circuit_breaker(self, now: float) -> None:
         breaker = self.config.get("deploymentCircuitBreaker") or {}
@@ -298,6 +325,7 @@ class ServiceRollout:
             self.steady = False
             return
         primary.consecutive_failures = 0
+        self._throttled = False
         if primary.rollout_state == "IN_PROGRESS":
             primary.rollout_state = "COMPLETED"
             primary.rollout_state_reason = f"ECS deployment {primary.id} completed."

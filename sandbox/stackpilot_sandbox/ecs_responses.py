@@ -48,6 +48,12 @@ class SandboxEcsResponse(ServiceDeploymentActions, EC2ContainerServiceResponse):
         result.result["failures"] = [{"arn": ref, "reason": "MISSING"} for ref in missing]
         return result
 
+    def register_task_definition(self) -> ActionResult:
+        result = super().register_task_definition()
+        # ECS echoes the request's tags next to the task definition.
+        result.result["tags"] = self._get_param("tags") or []
+        return result
+
     def create_service(self) -> ActionResult:
         result = super().create_service()
         service = self.ecs_backend._get_service(
@@ -61,6 +67,9 @@ class SandboxEcsResponse(ServiceDeploymentActions, EC2ContainerServiceResponse):
             ("enableExecuteCommand", "enable_execute_command"),
             ("healthCheckGracePeriodSeconds", "health_check_grace_period_seconds"),
             ("capacityProviderStrategy", "capacity_provider_strategy"),
+            ("enableECSManagedTags", "enable_ecs_managed_tags"),
+            ("placementConstraints", "placement_constraints"),
+            ("placementStrategy", "placement_strategy"),
         ):
             value = self._get_param(param)
             if value is not None:

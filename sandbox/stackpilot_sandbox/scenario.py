@@ -49,6 +49,12 @@ class TaskPlan:
     run_seconds: float = 20.0
     healthy_seconds: float = 10.0
     stopping_seconds: float = 6.0
+    # ACTIVATING (after PENDING) and DEACTIVATING (before STOPPING, for a
+    # stop that was asked for): 0 skips the phase.
+    activating_seconds: float = 0.0
+    deactivating_seconds: float = 0.0
+    # Container health check commands fail from this many seconds after start.
+    unhealthy_after_seconds: float | None = None
     exit_code: int | None = None
     exit_codes: dict[str, int] = field(default_factory=dict)
     logs: tuple[str, ...] = ()
@@ -145,6 +151,9 @@ _PLAN_KEYS = {
     "runSeconds": ("run_seconds", float),
     "stoppingSeconds": ("stopping_seconds", float),
     "healthySeconds": ("healthy_seconds", float),
+    "activatingSeconds": ("activating_seconds", float),
+    "deactivatingSeconds": ("deactivating_seconds", float),
+    "unhealthyAfterSeconds": ("unhealthy_after_seconds", float),
     "exitCode": ("exit_code", int),
     "exitCodes": ("exit_codes", lambda v: {str(k): int(c) for k, c in dict(v).items()}),
     "logs": ("logs", lambda v: tuple(str(line) for line in v)),

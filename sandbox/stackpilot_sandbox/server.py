@@ -10,9 +10,12 @@ nobody is polling.
 from __future__ import annotations
 
 import io
+import json
 import re
 import threading
 import traceback
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import parse_qs
 
 from flask import Flask
@@ -56,6 +59,32 @@ def identify(environ: dict, body: bytes) -> tuple[str, str]:
     return service, f"{environ.get('REQUEST_METHOD', 'GET')} {path}"
 
 
+def as_json_protocol(environ: dict, payload: bytes, headers: list[tuple[str, str]]) -> tuple[bytes, list[tuple[str, str]]]:
+    """A JSON-protocol request (X-Amz-Target) gets its answer as AWS sends
+    it: members without a value left out (moto writes some as null, e.g.
+    CloudWatch Logs' `nextToken`, which strict clients reject) and the
+    request's JSON content type (moto's logs say text/html)."""
+    kind = environ.get("CONTENT_TYPE", "")
+    if not environ.get("HTTP_X_AMZ_TARGET") or not kind.startswith("application/x-amz-json"):
+        return payload, headers
+    try:
+        document = json.loads(payload) if payload else None
+    except ValueError:
+        return payload, headers
+    if document is not None:
+        payload = json.dumps(_drop_nulls(document), separators=(",", ":")).encode()
+    rewritten = {"content-length": str(len(payload)), "content-type": kind}
+    return payload, [(k, rewritten.get(k.lower(), v)) for k, v in headers]
+
+
+def _drop_nulls(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _drop_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_drop_nulls(item) for item in value]
+    return value
+
+
 class SandboxApp:
     def __init__(self, moto_app) -> None:
         self.moto_app = moto_app
@@ -75,13 +104,22 @@ class SandboxApp:
             RUNTIME.calls.record(service, operation, mutating, throttled)
             if throttled:
                 return throttling_response(start_response)
+        answer: list[Any] = []
+
+        def hold(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[[bytes], None]:
+            answer[:] = [status, headers]
+            return lambda _data: None
+
         with RUNTIME.lock:
             ecs_backend.tick_all(RUNTIME.clock.now())
-            result = self.moto_app(environ, start_response)
+            result = self.moto_app(environ, hold)
             try:
                 payload = b"".join(result)
             finally:
                 getattr(result, "close", lambda: None)()
+        status, headers = answer
+        payload, headers = as_json_protocol(environ, payload, headers)
+        start_response(status, headers)
         return [payload]
 
 

@@ -19,6 +19,7 @@ from moto.ecs.models import Task
 
 from .clock import Clock, as_datetime
 from .executor import LocalProcess, container_argv, container_env
+from .health import HealthSchedule, HealthStatus, schedule_for, task_health
 from .logs import MISSING_GROUP_REASON, AwslogsTarget
 from .scenario import LocalCommand, Outcome, TaskPlan
 
@@ -30,13 +31,25 @@ class TaskPhase(StrEnum):
 
     PROVISIONING = "PROVISIONING"
     PENDING = "PENDING"
+    ACTIVATING = "ACTIVATING"
     RUNNING = "RUNNING"
+    DEACTIVATING = "DEACTIVATING"
     STOPPING = "STOPPING"
     DEPROVISIONING = "DEPROVISIONING"
     STOPPED = "STOPPED"
 
 
-ACTIVE_PHASES = frozenset({TaskPhase.PROVISIONING, TaskPhase.PENDING, TaskPhase.RUNNING})
+class AttachmentStatus(StrEnum):
+    """The task ENI attachment's status, as far as the sandbox moves it."""
+
+    ATTACHED = "ATTACHED"
+    DETACHING = "DETACHING"
+    DELETED = "DELETED"
+
+
+ACTIVE_PHASES = frozenset({TaskPhase.PROVISIONING, TaskPhase.PENDING, TaskPhase.ACTIVATING, TaskPhase.RUNNING})
+# DescribeClusters' pendingTasksCount: tasks on their way to RUNNING.
+PENDING_PHASES = frozenset({TaskPhase.PROVISIONING, TaskPhase.PENDING, TaskPhase.ACTIVATING})
 
 
 class _WithoutAwsvpc:
@@ -84,6 +97,10 @@ class SandboxTask(Task):
         self.availability_zone = f"{self.region_name}a"
         self.connectivity = None
         self.health_status = "UNKNOWN"
+        # Members ECS returns for every Fargate task (platform 1.4.0).
+        self.ephemeral_storage = task_definition.ephemeral_storage or {"sizeInGiB": 20}
+        self.enable_execute_command = False
+        self.attributes = [{"name": "ecs.cpu-architecture", "value": "x86_64"}]
         self.version = 1
         self.stop_code = None
         self.stopped_reason = None  # moto's "" would show on running tasks
@@ -93,6 +110,7 @@ class SandboxTask(Task):
         self.plan: TaskPlan | None = None
         self.failed = False  # stopped on its own, as the circuit breaker counts
         self.failure_counted = False
+        self.reached_running = False  # the service throttle ignores tasks that ran
         self._phase = TaskPhase.PROVISIONING
         self._next_at: float | None = None
         self._healthy_at: float | None = None
@@ -100,6 +118,12 @@ class SandboxTask(Task):
         self._local: LocalCommand | None = None
         self._processes: dict[str, LocalProcess] = {}
         self._logs: dict[str, AwslogsTarget] = {}
+        # StopTask is asynchronous: the stop takes effect on the next tick,
+        # and containers stop (with these exit codes) when STOPPING ends.
+        self._stop_request: tuple[str, str] | None = None
+        self._exit_codes_on_stop: dict[str, int] | None = None
+        self._running_since: float | None = None
+        self._health: dict[str, HealthSchedule] = {}  # containers with a healthCheck
 
     def _network_interface(self, awsvpc: dict[str, Any]) -> dict[str, Any]:
         subnet = awsvpc["subnets"][0]
@@ -121,7 +145,7 @@ class SandboxTask(Task):
         return {
             "id": str(uuid.uuid4()),
             "type": "ElasticNetworkInterface",
-            "status": "ATTACHED",
+            "status": AttachmentStatus.ATTACHED,
             "details": [{"name": name, "value": value} for name, value in details.items()],
         }
 
@@ -135,6 +159,7 @@ class SandboxTask(Task):
             "lastStatus": TaskPhase.PENDING,
             "networkInterfaces": self._network_interfaces(),
             "healthStatus": "UNKNOWN",
+            "networkBindings": [],
             "cpu": str(definition.get("cpu", 0)),
             "memory": str(definition["memory"]) if definition.get("memory") else None,
         }
@@ -178,9 +203,32 @@ class SandboxTask(Task):
         return self.desired_status == TaskPhase.RUNNING and self._phase in ACTIVE_PHASES
 
     def is_healthy(self, now: float) -> bool:
-        """Running long enough that the scheduler trusts it (a health check passed)."""
+        """The scheduler trusts the task: its container health checks pass,
+        or (without any) it has been RUNNING for healthySeconds."""
         running = self.is_active and self._phase is TaskPhase.RUNNING
+        if self._health:
+            return running and self.health_status == HealthStatus.HEALTHY
         return running and self._healthy_at is not None and now >= self._healthy_at
+
+    def running_for(self, now: float) -> float:
+        """AWS seconds since the task reached RUNNING (0 before)."""
+        if self._running_since is None or self._clock is None:
+            return 0.0
+        return max(now - self._running_since, 0.0) / self._clock.time_scale
+
+    def _refresh_health(self, now: float) -> None:
+        if not self._health or self._phase is not TaskPhase.RUNNING:
+            return
+        elapsed = self.running_for(now)
+        essential = []
+        for container, definition in zip(self.containers, self.container_definitions):
+            schedule = self._health.get(container["name"])
+            if schedule is None:
+                continue
+            container["healthStatus"] = schedule.status(elapsed)
+            if definition.get("essential", True):
+                essential.append(container["healthStatus"])
+        self.health_status = task_health(essential)
 
     def tick(self, now: float) -> None:
         """Apply every transition due by `now`, each at its own scheduled time."""
@@ -189,28 +237,51 @@ class SandboxTask(Task):
         self._collect_local_output(now)
         while self._next_at is not None and self._next_at <= now:
             self._advance(self._next_at)
+        self._refresh_health(now)
 
     def _advance(self, at: float) -> None:
         assert self.plan is not None and self._clock is not None
         self.version += 1
         phase = self._phase
-        if phase is TaskPhase.PROVISIONING:
+        if self._stop_request is not None and phase in ACTIVE_PHASES:
+            if phase is TaskPhase.RUNNING and self.plan.deactivating_seconds > 0:
+                self._phase = TaskPhase.DEACTIVATING
+                self._next_at = self._clock.after(at, self.plan.deactivating_seconds)
+            else:
+                self._stop_requested(at, *self._stop_request)
+        elif phase is TaskPhase.DEACTIVATING and self._stop_request is not None:
+            self._stop_requested(at, *self._stop_request)
+        elif phase is TaskPhase.PROVISIONING:
             self._phase = TaskPhase.PENDING
             self.pull_started_at = as_datetime(at)
             never = self.plan.outcome is Outcome.NEVER_STARTS
             self._next_at = None if never else self._clock.after(at, self.plan.pending_seconds)
         elif phase is TaskPhase.PENDING:
             self.pull_stopped_at = as_datetime(at)
+            if self.plan.activating_seconds > 0:
+                self._phase = TaskPhase.ACTIVATING
+                self._next_at = self._clock.after(at, self.plan.activating_seconds)
+            else:
+                self._begin_running(at)
+        elif phase is TaskPhase.ACTIVATING:
             self._begin_running(at)
         elif phase is TaskPhase.RUNNING:
             self._essential_exit(at, {c["name"]: self.plan.exit_code_for(c["name"]) for c in self.containers})
         elif phase is TaskPhase.STOPPING:
             self._phase = TaskPhase.DEPROVISIONING
+            if self._exit_codes_on_stop is not None:
+                self._containers_stopped(at, self._exit_codes_on_stop)
+            self._set_attachment_status(AttachmentStatus.DETACHING)
             self._next_at = self._clock.after(at, self.plan.stopping_seconds / 2)
         elif phase is TaskPhase.DEPROVISIONING:
             self._phase = TaskPhase.STOPPED
             self.stopped_at = as_datetime(at)
+            self._set_attachment_status(AttachmentStatus.DELETED)
             self._next_at = None
+
+    def _set_attachment_status(self, status: AttachmentStatus) -> None:
+        for attachment in self.attachments:
+            attachment["status"] = status
 
     def _begin_running(self, at: float) -> None:
         assert self.plan is not None and self._clock is not None
@@ -224,12 +295,21 @@ class SandboxTask(Task):
                 return
             self._logs[definition["name"]] = target
         self._phase = TaskPhase.RUNNING
+        self.reached_running = True
+        self._running_since = at
+        for definition in self.container_definitions:
+            if definition.get("healthCheck"):
+                self._health[definition["name"]] = schedule_for(
+                    definition["healthCheck"], self.plan.unhealthy_after_seconds
+                )
         self._healthy_at = self._clock.after(at, self.plan.healthy_seconds)
         self.started_at = as_datetime(at)
         self.connectivity = "CONNECTED"
         self.connectivity_at = as_datetime(at)
         for container in self.containers:
             container["lastStatus"] = TaskPhase.RUNNING
+            container["runtimeId"] = f"{self.id}-{uuid.uuid4().int % 10**10:010d}"
+            container["imageDigest"] = f"sha256:{uuid.uuid5(uuid.NAMESPACE_URL, container['image'] or '').hex * 2}"
         if self._local is not None:
             self._start_local_processes()
             self._next_at = None
@@ -261,7 +341,7 @@ class SandboxTask(Task):
                 lines.append(process.error)
             if name in self._logs:
                 self._logs[name].write(lines, now)
-            if finished:
+            if finished and self._stop_request is None:
                 codes = {}
                 for other_name, other in self._processes.items():
                     if other is not process:
@@ -276,24 +356,46 @@ class SandboxTask(Task):
         self._stop(at, "EssentialContainerExited", ESSENTIAL_EXITED, exit_codes)
 
     def request_stop(self, at: float, stop_code: str, reason: str) -> None:
-        """Someone (a user or the service scheduler) stops the task."""
-        if self._phase in ACTIVE_PHASES:
-            running = {c["name"]: 0 for c in self.containers if c["lastStatus"] is TaskPhase.RUNNING}
+        """Someone (a user or the service scheduler) stops the task. As on
+        ECS the answer still shows the task as it was, desiredStatus
+        STOPPED; the task moves to STOPPING on the next tick."""
+        if self._phase in ACTIVE_PHASES and self._stop_request is None:
             for process in self._processes.values():
                 process.stop()
-            self._stop(at, stop_code, reason, running or None)
+            self.stop_code = stop_code
+            self.stopped_reason = reason
+            self._stop_request = (stop_code, reason)
+            self._next_at = at
         self.desired_status = TaskPhase.STOPPED
 
-    def _stop(self, at: float, stop_code: str, reason: str, exit_codes: dict[str, int] | None) -> None:
+    def _stop_requested(self, at: float, stop_code: str, reason: str) -> None:
+        # Containers get SIGTERM now and have exited (0) once STOPPING ends.
+        running = {c["name"]: 0 for c in self.containers if c["lastStatus"] is TaskPhase.RUNNING}
+        self._stop(at, stop_code, reason, running, containers_exited=False)
+
+    def _stop(
+        self,
+        at: float,
+        stop_code: str,
+        reason: str,
+        exit_codes: dict[str, int] | None,
+        containers_exited: bool = True,
+    ) -> None:
         assert self._clock is not None and self.plan is not None
         self.desired_status = TaskPhase.STOPPED
         self.stop_code = stop_code
         self.stopped_reason = reason
         self.stopping_at = as_datetime(at)
+        if containers_exited:
+            self._containers_stopped(at, exit_codes or {})
+        else:
+            self._exit_codes_on_stop = exit_codes or {}
+        self._phase = TaskPhase.STOPPING
+        self._next_at = self._clock.after(at, self.plan.stopping_seconds / 2)
+
+    def _containers_stopped(self, at: float, exit_codes: dict[str, int]) -> None:
         self.execution_stopped_at = as_datetime(at)
         for container in self.containers:
             container["lastStatus"] = TaskPhase.STOPPED
-            if exit_codes is not None and container["name"] in exit_codes:
+            if container["name"] in exit_codes:
                 container["exitCode"] = exit_codes[container["name"]]
-        self._phase = TaskPhase.STOPPING
-        self._next_at = self._clock.after(at, self.plan.stopping_seconds / 2)
