@@ -136,6 +136,14 @@ pub struct UpdateArgs {
     /// Only read: print the plan (task definition diffs, services that would roll).
     #[arg(long)]
     pub dry_run: bool,
+    /// With --dry-run: also write the plan a reviewer approves; `update
+    /// --plan <file>` then applies exactly it, or nothing (exit 6).
+    #[arg(long, value_name = "FILE", requires = "dry_run")]
+    pub save_plan: Option<PathBuf>,
+    /// Apply only if ECS still matches this plan (from `--dry-run
+    /// --save-plan`); otherwise write nothing and exit 6.
+    #[arg(long, value_name = "FILE", conflicts_with = "dry_run")]
+    pub plan: Option<PathBuf>,
     /// Read the deploy contract from this file instead of the app stack's `deploy` output.
     #[arg(long, value_name = "FILE")]
     pub contract: Option<PathBuf>,

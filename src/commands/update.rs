@@ -10,9 +10,10 @@ use crate::commands::update_board::Board;
 use crate::commands::{infra, stack, Context};
 use crate::contract::{Contract, ImageTag};
 use crate::ecs::pacing::Pacing;
-use crate::ecs::update::{UpdateOptions, UpdateRequest};
+use crate::ecs::update::{ApprovedPlan, UpdateOptions, UpdateRequest};
 use crate::names::{EnvName, Layer};
 use crate::outcome::update::{UpdateOutcome, UpdateReport};
+use crate::plan::update::{Reading, Target, UpdatePlan};
 use crate::report::sink::SummarySink;
 use crate::report::SUMMARY_LIMIT;
 use crate::{aws, printer, Error, Exit, Refusal};
@@ -25,9 +26,13 @@ pub(crate) fn update(ctx: &Context, args: UpdateArgs) -> Result<Exit, Error> {
     let (env, tags) = (args.env.clone(), requested_tags(&args));
     let sink = ctx.sink(args.output.summary.clone(), args.output.json);
     ctx.check_outputs(&sink)?;
+    if let Some(path) = &args.save_plan {
+        crate::report::sink::check_writable(path).map_err(Error::OutputNotWritable)?;
+    }
     check_poll_interval(ctx, args.poll_interval)?;
+    let approved = load_plan(&args, &env, &tags)?;
     let contract = resolve_contract(ctx, &args, &env)?;
-    execute(ctx, &args, env, tags, contract, sink)
+    execute(ctx, &args, env, tags, contract, sink, approved)
 }
 
 /// `up app <env>`, then the update. A failed or previewed-only `up` stops
@@ -36,6 +41,9 @@ pub(crate) fn deploy(ctx: &Context, args: UpdateArgs) -> Result<Exit, Error> {
     let (env, tags) = (args.env.clone(), requested_tags(&args));
     if args.contract.is_some() {
         return Err(Refusal::ContractFileWithDeploy.into());
+    }
+    if args.plan.is_some() || args.save_plan.is_some() {
+        return Err(Refusal::PlanWithDeploy.into());
     }
     // Both the stack's summary and the update's go to the same place.
     ctx.check_outputs(&ctx.sink(args.output.summary.clone(), args.output.json))?;
@@ -65,7 +73,50 @@ pub(crate) fn deploy(ctx: &Context, args: UpdateArgs) -> Result<Exit, Error> {
         Some(path) => SummarySink::resolve(None, Some(path), args.output.json),
         None => ctx.sink(None, args.output.json),
     };
-    execute(ctx, &args, env, tags, contract, sink)
+    execute(ctx, &args, env, tags, contract, sink, None)
+}
+
+/// Reads `--plan` and refuses one made for another env or other tags,
+/// before any AWS call.
+fn load_plan(
+    args: &UpdateArgs,
+    env: &EnvName,
+    tags: &BTreeMap<String, ImageTag>,
+) -> Result<Option<ApprovedPlan>, Error> {
+    let Some(path) = &args.plan else { return Ok(None) };
+    let plan: UpdatePlan = crate::plan::read(path)?;
+    let tags: BTreeMap<String, String> = tags.iter().map(|(k, v)| (k.clone(), v.to_string())).collect();
+    plan.check_target(
+        path,
+        Target {
+            env: env.as_str(),
+            tags: &tags,
+        },
+    )?;
+    Ok(Some(ApprovedPlan {
+        file: path.display().to_string(),
+        plan,
+    }))
+}
+
+/// `--save-plan`: the dry run's report, as the plan a reviewer approves.
+fn save_plan(path: &std::path::Path, report: &mut UpdateReport) -> Result<(), Error> {
+    let plan = UpdatePlan::new(Reading {
+        env: &report.env,
+        cluster: &report.cluster,
+        tags: &report.tags,
+        revisions: &report.revisions,
+        services: report.services.iter().collect(),
+        migration: report.migration.as_ref(),
+    })?;
+    crate::plan::write(path, &plan)?;
+    report.plan = Some(crate::outcome::PlanCheck {
+        file: path.display().to_string(),
+        fingerprint: plan.fingerprint,
+        saved: true,
+        differences: Vec::new(),
+    });
+    Ok(())
 }
 
 /// The image kind each flag sets, for the flags that were given.
@@ -104,6 +155,7 @@ fn execute(
     tags: BTreeMap<String, ImageTag>,
     contract: Contract,
     mut sink: SummarySink,
+    approved: Option<ApprovedPlan>,
 ) -> Result<Exit, Error> {
     let min = Duration::from_secs_f64(args.poll_interval);
     let request = UpdateRequest {
@@ -115,6 +167,7 @@ fn execute(
             timeout: Duration::from_secs(args.timeout),
             no_progress: Duration::from_secs(args.no_progress_timeout),
             failed_tasks_threshold: args.failed_tasks_threshold,
+            approved,
             pacing: Pacing {
                 min,
                 max: Duration::from_secs(15).max(min),
@@ -148,7 +201,7 @@ fn execute(
         let clients = aws::Clients::from_config(&config);
         crate::ecs::update::run(&clients, &request, &board).await
     });
-    let report = match result {
+    let mut report = match result {
         Ok(report) => report,
         Err(err) => {
             board.finish("stopped");
@@ -156,6 +209,9 @@ fn execute(
         }
     };
     board.finish(outcome_word(report.outcome));
+    if let (Some(path), UpdateOutcome::Planned) = (&args.save_plan, report.outcome) {
+        save_plan(path, &mut report)?;
+    }
     publish(&report, &mut sink, args.output.json);
     sink.finish();
     Ok(exit_of(&report))
@@ -209,6 +265,7 @@ fn outcome_word(outcome: UpdateOutcome) -> &'static str {
         UpdateOutcome::RolledBack => "failed and rolled back",
         UpdateOutcome::TimedOut => "timed out",
         UpdateOutcome::Unknown => "outcome unknown",
+        UpdateOutcome::ChangedSinceApproved => "changed since it was approved",
         UpdateOutcome::Interrupted => "interrupted",
     }
 }
@@ -221,5 +278,6 @@ pub(crate) fn exit_of(report: &UpdateReport) -> Exit {
         // Exit 4: the deadline passed before stackpilot could tell.
         UpdateOutcome::TimedOut | UpdateOutcome::Unknown => Exit::TimedOut,
         UpdateOutcome::Interrupted => Exit::Interrupted,
+        UpdateOutcome::ChangedSinceApproved => Exit::Changed,
     }
 }

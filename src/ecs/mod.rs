@@ -94,6 +94,8 @@ pub enum EcsError {
     ListTasks(#[source] Box<SdkError<ListTasksError>>),
     #[error("{}; wait for it, or pass --force to roll over it", describe_foreign(.deployments))]
     ForeignDeployment { deployments: Vec<(String, String)> },
+    #[error(transparent)]
+    Plan(#[from] crate::plan::PlanError),
     #[error("the run's deadline passed while waiting for ECS to answer {call}")]
     DeadlinePassed { call: &'static str },
     #[error(transparent)]

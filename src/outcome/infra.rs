@@ -32,7 +32,6 @@ pub enum Outcome {
     ChangedSinceApproved,
 }
 
-
 #[derive(Debug, Clone, Serialize)]
 pub struct Failure {
     pub message: String,

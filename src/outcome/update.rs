@@ -22,6 +22,8 @@ pub(crate) enum UpdateOutcome {
     /// was lost: what ECS did is not known, so nothing was rolled back.
     Unknown,
     Interrupted,
+    /// `--plan`: ECS moved since the plan was approved; nothing was written.
+    ChangedSinceApproved,
 }
 
 /// How one step ended.
@@ -150,6 +152,9 @@ pub(crate) struct UpdateReport {
     pub services: Vec<ServiceReport>,
     pub message: Option<String>,
     pub duration_secs: f64,
+    /// `--plan`/`--save-plan`: the plan this run checked against, or wrote.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plan: Option<super::PlanCheck>,
 }
 
 impl UpdateReport {
@@ -165,6 +170,7 @@ impl UpdateReport {
             services: Vec::new(),
             message: None,
             duration_secs: 0.0,
+            plan: None,
         }
     }
 }

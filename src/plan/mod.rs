@@ -10,6 +10,7 @@
 //! secrets encrypted by the stack's secrets provider, as its state does.
 
 pub(crate) mod infra;
+pub(crate) mod update;
 
 use std::path::{Path, PathBuf};
 

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use super::document::{Document, Row, Whole};
 use super::escape::{code_block, html, inline};
-pub use crate::outcome::infra::{Action, AppliedChanges, Failure, InfraReport, Outcome, PlanCheck};
+pub use crate::outcome::infra::{Action, AppliedChanges, Failure, InfraReport, Outcome};
 use crate::preview::{ChangeKind, ChangeSet, DiagnosticLine, DiagnosticSeverity, ResourceChange};
 
 impl Action {
@@ -47,7 +47,8 @@ impl InfraReport {
         let mut doc = Document::new(Whole::Preview);
         self.heading(&mut doc);
         if let Some(plan) = &self.plan {
-            plan_section(&mut doc, plan);
+            let how = "once this preview is approved, `up --plan` (or `destroy --plan`) applies exactly it, or nothing";
+            doc.essential(super::plan::markdown(plan, how));
         }
         if let Some(failure) = &self.failure {
             failure_section(&mut doc, failure);
@@ -125,41 +126,6 @@ impl InfraReport {
             result
         ));
     }
-}
-
-/// The saved plan: written, matched, or — side by side — what changed
-/// since it was approved.
-fn plan_section(doc: &mut Document, plan: &PlanCheck) {
-    let short = plan.fingerprint.get(..12).unwrap_or(&plan.fingerprint);
-    if plan.saved {
-        doc.essential(format!(
-            "Plan saved to `{}` (fingerprint `{short}`): once this preview is approved, `up --plan` (or `destroy --plan`) applies exactly it, or nothing.\n\n",
-            inline(&plan.file)
-        ));
-        return;
-    }
-    if plan.differences.is_empty() {
-        doc.essential(format!(
-            "The preview matches the approved plan `{}` (fingerprint `{short}`).\n\n",
-            inline(&plan.file)
-        ));
-        return;
-    }
-    let mut s = format!(
-        "### ⛔ Changed since it was approved\n\nThe preview no longer matches the plan `{}` (fingerprint `{short}`), so nothing was applied. Preview again and have the new plan approved.\n\n| What | Approved | Now |\n| --- | --- | --- |\n",
-        inline(&plan.file)
-    );
-    for d in &plan.differences {
-        let _ = writeln!(
-            s,
-            "| {} | {} | {} |",
-            inline(&d.subject),
-            inline(&d.approved),
-            inline(&d.now)
-        );
-    }
-    s.push('\n');
-    doc.essential(s);
 }
 
 fn failure_section(doc: &mut Document, failure: &Failure) {

@@ -4,6 +4,7 @@
 mod document;
 pub(crate) mod escape;
 pub(crate) mod infra;
+mod plan;
 pub(crate) mod sink;
 pub(crate) mod update;
 

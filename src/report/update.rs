@@ -16,6 +16,7 @@ impl UpdateOutcome {
             UpdateOutcome::RolledBack => "↩️ failed and rolled back",
             UpdateOutcome::TimedOut => "⏱️ timed out",
             UpdateOutcome::Unknown => "❓ outcome unknown",
+            UpdateOutcome::ChangedSinceApproved => "⛔ changed since it was approved, nothing written",
             UpdateOutcome::Interrupted => "⛔ interrupted",
         }
     }
@@ -56,6 +57,10 @@ impl UpdateReport {
         ));
         if let Some(message) = &self.message {
             doc.essential(format!("> [!{}]\n> {}\n\n", callout(self.outcome), inline(message)));
+        }
+        if let Some(plan) = &self.plan {
+            let how = "once this plan is approved, `update --plan` registers and rolls exactly it, or nothing";
+            doc.essential(super::plan::markdown(plan, how));
         }
         if self.dry_run {
             self.plan_sections(&mut doc);
@@ -189,7 +194,7 @@ fn callout(outcome: UpdateOutcome) -> &'static str {
     match outcome {
         UpdateOutcome::Succeeded | UpdateOutcome::NothingToDo | UpdateOutcome::Planned => "NOTE",
         UpdateOutcome::Interrupted | UpdateOutcome::TimedOut | UpdateOutcome::Unknown => "WARNING",
-        UpdateOutcome::Failed | UpdateOutcome::RolledBack => "CAUTION",
+        UpdateOutcome::Failed | UpdateOutcome::RolledBack | UpdateOutcome::ChangedSinceApproved => "CAUTION",
     }
 }
 

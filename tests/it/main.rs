@@ -17,6 +17,7 @@ mod secrets;
 mod summary_corpus;
 mod update;
 mod update_faults;
+mod update_plan;
 mod update_support;
 mod validation;
 mod workflow_commands;

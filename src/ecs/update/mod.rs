@@ -8,6 +8,7 @@
 //! service carries its own state through the run in a
 //! [`plan::ServiceRun`], and the outcome is assembled from those at the end.
 
+mod approval;
 mod gate;
 mod plan;
 mod register;
@@ -30,6 +31,8 @@ use crate::outcome::update::{MigrationReport, StepResult, UpdateOutcome, UpdateR
 use plan::{Plan, ServiceRun};
 use register::Registered;
 
+pub(crate) use approval::ApprovedPlan;
+
 #[derive(Debug, Clone)]
 pub(crate) struct UpdateOptions {
     pub(crate) dry_run: bool,
@@ -39,6 +42,8 @@ pub(crate) struct UpdateOptions {
     pub(crate) no_progress: Duration,
     pub(crate) failed_tasks_threshold: i32,
     pub(crate) pacing: Pacing,
+    /// `--plan`: apply only if ECS still matches it.
+    pub(crate) approved: Option<ApprovedPlan>,
 }
 
 #[derive(Debug, Clone)]
@@ -97,6 +102,8 @@ pub(crate) struct UpdateRun<'a> {
     progress: &'a dyn ProgressSink,
     started: Instant,
     deadline: Instant,
+    /// How the run compared with an approved plan (`--plan`), for the report.
+    approved_check: std::cell::RefCell<Option<crate::outcome::PlanCheck>>,
 }
 
 impl<'a> UpdateRun<'a> {
@@ -108,6 +115,7 @@ impl<'a> UpdateRun<'a> {
             progress,
             started,
             deadline: started + request.options.timeout,
+            approved_check: std::cell::RefCell::new(None),
         }
     }
 
@@ -126,6 +134,17 @@ impl<'a> UpdateRun<'a> {
         // 1 and 2. Read what runs now, and plan.
         let mut plan = within(self.deadline, "the reads that plan the update", self.plan()).await?;
         let gate_needed = plan.gate_needed(self.contract());
+        // 2b. With `--plan`: nothing moved since it was approved.
+        let check = self.check_approved(&plan, gate_needed)?;
+        let changed = check.as_ref().is_some_and(|c| !c.differences.is_empty());
+        *self.approved_check.borrow_mut() = check;
+        if changed {
+            let ending = Ending::new(
+                UpdateOutcome::ChangedSinceApproved,
+                "ECS changed since the plan was approved; nothing was registered, migrated or rolled",
+            );
+            return Ok(self.report(plan, None, ending));
+        }
         // Each new revision, exactly as step 3 would send it, against the
         // rules ECS enforces: a problem stops the run (and the dry run)
         // before anything is written.
@@ -251,6 +270,7 @@ impl<'a> UpdateRun<'a> {
         report.outcome = ending.outcome;
         report.message = ending.message;
         report.duration_secs = self.started.elapsed().as_secs_f64();
+        report.plan = self.approved_check.borrow().clone();
         report
     }
 }
