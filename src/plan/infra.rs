@@ -25,6 +25,9 @@ pub struct InfraPlan {
     pub action: Action,
     /// SHA-256 of `stacks/<layer>/Pulumi.<env>.yaml` when the plan was made.
     pub config_sha256: String,
+    /// The stack's last update then ("update v3 at …"), `None` before the first.
+    #[serde(default)]
+    pub last_update: Option<String>,
     /// SHA-256 of `resources` and `outputs` in their canonical form.
     pub fingerprint: String,
     pub resources: Vec<PlannedResource>,
@@ -130,6 +133,7 @@ impl InfraPlan {
             env: target.env.to_owned(),
             action: target.action,
             config_sha256: sha256(config),
+            last_update: None,
             fingerprint,
             resources,
             outputs,
@@ -163,6 +167,14 @@ impl InfraPlan {
                 subject: format!("stack config Pulumi.{}.yaml", self.env),
                 approved: format!("sha256 {}", short(&self.config_sha256)),
                 now: format!("sha256 {}", short(&current.config_sha256)),
+            });
+        }
+        if self.last_update != current.last_update {
+            let describe = |u: &Option<String>| u.clone().unwrap_or_else(|| "never updated".to_owned());
+            out.push(PlanDifference {
+                subject: "the stack's last update".into(),
+                approved: describe(&self.last_update),
+                now: describe(&current.last_update),
             });
         }
         let by_urn = |plan: &InfraPlan| -> BTreeMap<String, String> {

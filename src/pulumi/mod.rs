@@ -34,6 +34,8 @@ pub enum PulumiError {
     NoStack { env: String },
     #[error("`pulumi stack output --json` printed something that is not JSON")]
     OutputsJson(#[source] serde_json::Error),
+    #[error("`pulumi stack history --json` printed something stackpilot could not read")]
+    HistoryJson(#[source] serde_json::Error),
 }
 
 fn describe_holders(holders: &[LockHolder]) -> String {
@@ -201,6 +203,28 @@ impl Stack {
         }
         let finished = cmd.run(on_line)?;
         self.classify(finished)
+    }
+
+    /// The stack's last update, as "update v3 at 2026-…", or `None` for a
+    /// stack never updated: a saved plan pins it, so that an update by
+    /// anyone else in between is seen even when it left the change set the
+    /// same.
+    pub fn last_update(&self) -> Result<Option<String>, PulumiError> {
+        #[derive(serde::Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Entry {
+            version: i64,
+            kind: String,
+            start_time: String,
+        }
+        let finished = self
+            .stack_command(["stack", "history", "--json", "--page-size", "1"])
+            .run(&mut |_, _| {})?;
+        let finished = self.classify(finished)?;
+        let entries: Vec<Entry> = serde_json::from_str(&finished.stdout).map_err(PulumiError::HistoryJson)?;
+        Ok(entries
+            .first()
+            .map(|e| format!("{} v{} at {}", e.kind, e.version, e.start_time)))
     }
 
     /// The stack's outputs as `pulumi stack output --json` prints them:

@@ -59,7 +59,9 @@ impl Run<'_> {
             env: &self.report.env,
             action,
         };
-        Ok(InfraPlan::new(target, config.as_bytes(), &changes)?)
+        let mut plan = InfraPlan::new(target, config.as_bytes(), &changes)?;
+        plan.last_update = self.stack.last_update()?;
+        Ok(plan)
     }
 
     /// Writes the plan of this run's preview to `path`, with Pulumi's own

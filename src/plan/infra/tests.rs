@@ -100,3 +100,14 @@ fn a_plan_for_another_stack_or_command_is_refused() {
     assert!(plan.check_target(path, staging).is_err());
     assert!(plan.check_target(path, target()).is_ok());
 }
+
+#[test]
+fn an_update_by_someone_else_in_between_is_a_difference() {
+    let mut approved = InfraPlan::new(target(), b"c", &changes("v2")).unwrap();
+    approved.last_update = Some("update v3 at 2026-12-01T10:00:00Z".into());
+    let mut now = approved.clone();
+    now.last_update = Some("update v4 at 2026-12-02T09:00:00Z".into());
+    let diffs = approved.differences(&now);
+    assert_eq!(diffs.len(), 1);
+    assert_eq!(diffs[0].subject, "the stack's last update");
+}
