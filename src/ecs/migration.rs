@@ -99,7 +99,22 @@ impl<'a> MigrationGate<'a> {
             )
             .send();
         let run_task = async { run_task.await.map_err(|e| EcsError::RunTask(Box::new(e))) };
-        let out = within(limits.deadline, "RunTask", run_task).await?;
+        let out = match within(limits.deadline, "RunTask", run_task).await {
+            Ok(out) => out,
+            // No answer (a 5xx, a dropped connection, the deadline): the
+            // task may well have started. Saying "failed" would be a lie.
+            Err(err) if err.lost_answer() => {
+                report.result = StepResult::Unknown;
+                report.reason = Some(format!(
+                    "RunTask's answer was lost ({}): the task may have started; look for tasks started by `{}`",
+                    error_chain(&err),
+                    task.started_by
+                ));
+                report.duration_secs = started.elapsed().as_secs_f64();
+                return Ok(report);
+            }
+            Err(err) => return Err(err),
+        };
         let task_arn = out.tasks().first().and_then(|t| t.task_arn()).map(str::to_owned);
         let Some(task_arn) = task_arn else {
             let reasons: Vec<String> = out

@@ -146,6 +146,28 @@ impl EcsError {
     }
 }
 
+impl EcsError {
+    /// A write that got no answer, so it may or may not have taken effect:
+    /// the deadline cut it, or the SDK gave up on 5xx or a broken
+    /// connection. A 4xx is an answer: ECS refused it.
+    pub(crate) fn lost_answer(&self) -> bool {
+        fn lost<E>(err: &SdkError<E>) -> bool {
+            match err {
+                SdkError::ServiceError(e) => e.raw().status().as_u16() >= 500,
+                SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => true,
+                _ => false,
+            }
+        }
+        match self {
+            EcsError::DeadlinePassed { .. } => true,
+            EcsError::RunTask(e) => lost(e),
+            EcsError::UpdateService { source, .. } => lost(source),
+            EcsError::RegisterTaskDefinition { source, .. } => lost(source),
+            _ => false,
+        }
+    }
+}
+
 /// Runs one ECS call, or a few in a row, but no longer than the run's
 /// deadline: the SDK's own operation timeout is sized for a healthy API,
 /// not for `--timeout 5`, and a hung connection must end in exit 4, not

@@ -44,7 +44,10 @@ fn up_applied_whatever_the_stack_looked_like_after_the_approval() {
     assert!(saved["pulumiPlan"].is_object(), "Pulumi's own plan is inside");
     assert_eq!(saved["action"], "up");
     let last = saved["lastUpdate"].as_str().unwrap_or_default();
-    assert!(last.starts_with("update v"), "the stack's last update is pinned: {saved}");
+    assert!(
+        last.starts_with("update v"),
+        "the stack's last update is pinned: {saved}"
+    );
 
     // Someone edits the config after the reviewer approved the preview.
     edit_config(&repo, "fixture-base:value: v2", "fixture-base:value: v3");

@@ -161,6 +161,26 @@ fn the_endpoint_dying_after_an_update_service_was_reported_as_not_updated() {
 }
 
 #[test]
+fn a_run_task_answer_lost_was_called_a_failed_migration() {
+    let (_sandbox, proxy, run) = update_through(
+        vec![Rule::new("RunTask", Fault::DropAnswer)],
+        &["--backend", "v2", "--json", "--timeout", "10"],
+    );
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    assert!(proxy.seen().iter().any(|s| s.fault == Some(Fault::DropAnswer)));
+    assert_eq!(
+        proxy.count("UpdateService"),
+        0,
+        "services rolled without a migration verdict"
+    );
+    let report = json(&run);
+    assert_eq!(report["outcome"], "unknown");
+    assert_eq!(report["migration"]["result"], "unknown");
+    let message = report["message"].as_str().unwrap_or_default();
+    assert!(message.contains("the migration task may have started"), "{message}");
+}
+
+#[test]
 fn an_unwritable_summary_was_found_only_after_the_services_rolled() {
     let sandbox = Sandbox::start("healthy.yaml");
     let contract = sandbox.seeded();

@@ -43,6 +43,7 @@ impl UpdateRun<'_> {
             StepResult::Succeeded => None,
             StepResult::TimedOut => Some(UpdateOutcome::TimedOut),
             StepResult::Interrupted => Some(UpdateOutcome::Interrupted),
+            StepResult::Unknown => Some(UpdateOutcome::Unknown),
             _ => Some(UpdateOutcome::Failed),
         };
         Ok((report, failed))

@@ -181,11 +181,11 @@ impl<'a> UpdateRun<'a> {
         let ending = match self.write_and_watch(&mut plan, gate_needed, &mut migration).await {
             Ok(ending) => ending,
             // A write whose answer never came may or may not have happened.
-            Err(err @ EcsError::DeadlinePassed { .. }) => Ending::new(
+            Err(err) if err.lost_answer() => Ending::new(
                 UpdateOutcome::Unknown,
                 format!(
                     "{}: whether that call took effect is unknown; what is listed here may already be in place",
-                    err
+                    super::error_chain(&err)
                 ),
             ),
             Err(err) => Ending::new(
@@ -311,6 +311,9 @@ fn gate_stopped(migration: &MigrationReport) -> String {
     match migration.result {
         StepResult::Interrupted => {
             format!("interrupted while {task} ran; it keeps running in ECS; no service was changed")
+        }
+        StepResult::Unknown if migration.task_id.is_none() => {
+            "the migration task may have started (RunTask's answer was lost); no service was changed".to_owned()
         }
         StepResult::Unknown => {
             format!("{task} could not be read to its end and may still be running in ECS; no service was changed")
