@@ -4,9 +4,10 @@
 //! stdout and stderr on their own threads while the child runs (so a chatty
 //! child never blocks on a full pipe), keeps the tail of stderr for error
 //! messages, and forwards Ctrl-C to the child instead of dying under it.
+//! Children never inherit the runner's tokens ([`withheld`]).
 
 use std::collections::VecDeque;
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::fmt;
 use std::io::{BufRead, BufReader, Read};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
@@ -69,6 +70,22 @@ impl fmt::Display for ExitDescription {
             (None, None) => write!(f, "ended abnormally"),
         }
     }
+}
+
+/// Whether a variable of our own environment is kept from every child.
+///
+/// In GitHub Actions the step's environment holds tokens that stackpilot
+/// itself may use (`GITHUB_TOKEN` for `--pr-comment`) or that the runner
+/// put there (`ACTIONS_RUNTIME_TOKEN`, `ACTIONS_ID_TOKEN_REQUEST_TOKEN` and
+/// its URL, the cache and results services). `pulumi` and the program it
+/// runs (npm packages included) have no use for them, and a token a child
+/// never sees is one it cannot leak. AWS credentials and the passphrase are
+/// what `pulumi` needs, so they stay.
+pub(crate) fn withheld(name: &OsStr) -> bool {
+    let Some(name) = name.to_str() else {
+        return false;
+    };
+    matches!(name, "GITHUB_TOKEN" | "GH_TOKEN") || name.starts_with("ACTIONS_")
 }
 
 /// Which pipe a line came from.
@@ -185,6 +202,10 @@ impl Invocation {
         let command = self.display();
         tracing::debug!(command = %command, cwd = ?self.cwd, "running");
         let mut cmd = Command::new(&self.program.path);
+        for (name, _) in std::env::vars_os().filter(|(name, _)| withheld(name)) {
+            cmd.env_remove(name);
+        }
+        // Set after the removals, so a variable set on purpose still wins.
         cmd.args(&self.args)
             .envs(self.envs.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
@@ -336,6 +357,34 @@ mod tests {
     fn display_quotes_arguments_for_a_shell() {
         let inv = Invocation::new(&sh()).args(["-c", "echo 'hi there'"]);
         assert_eq!(inv.display(), r#"sh -c "echo 'hi there'""#);
+    }
+
+    #[test]
+    fn the_runners_tokens_are_withheld_and_what_pulumi_needs_is_kept() {
+        for name in [
+            "GITHUB_TOKEN",
+            "GH_TOKEN",
+            "ACTIONS_RUNTIME_TOKEN",
+            "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+            "ACTIONS_ID_TOKEN_REQUEST_URL",
+            "ACTIONS_CACHE_URL",
+            "ACTIONS_RESULTS_URL",
+            "ACTIONS_RUNTIME_URL",
+        ] {
+            assert!(withheld(OsStr::new(name)), "{name}");
+        }
+        for name in [
+            "PATH",
+            "HOME",
+            "AWS_ACCESS_KEY_ID",
+            "AWS_SESSION_TOKEN",
+            "PULUMI_CONFIG_PASSPHRASE",
+            "GITHUB_ACTIONS",
+            "GITHUB_STEP_SUMMARY",
+            "MY_ACTIONS_TOKEN",
+        ] {
+            assert!(!withheld(OsStr::new(name)), "{name}");
+        }
     }
 
     #[test]

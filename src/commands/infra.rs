@@ -40,10 +40,18 @@ pub(crate) fn preview(
         .transpose()
         .map_err(Error::PrComment)?;
     check_plan_path(save_plan.as_deref())?;
-    let mut run = Run::start(ctx, &args, Action::Preview)?;
+    // Pull request code never creates a stack in the shared backend: the
+    // stack appears when a reviewed change is applied, not before.
+    let selection = match pull_request {
+        Some(_) => Selection::ExistingOnly,
+        None => Selection::CreateIfMissing,
+    };
+    let mut run = Run::start(ctx, &args, Action::Preview, selection)?;
     run.pulumi_plan_wanted = save_plan.is_some();
-    let previewed = run.preview()?;
-    if let (Some(path), true) = (&save_plan, previewed) {
+    // A stack that does not exist yet has nothing to preview, which is not a failure.
+    let exists = run.report.outcome != Outcome::NotCreatedYet;
+    let previewed = !exists || run.preview()?;
+    if let (Some(path), true, true) = (&save_plan, previewed, exists) {
         run.save_plan(path, Action::Up)?;
     }
     run.publish_preview(SUMMARY_LIMIT);
@@ -69,7 +77,7 @@ pub(crate) struct UpMode {
 pub(crate) fn up(ctx: &Context, args: StackArgs, mode: UpMode) -> Result<Exit, Error> {
     let UpMode { dry_run, yes, plan } = mode;
     let approved = load_plan(plan.as_deref(), &args, Action::Up)?;
-    let mut run = Run::start(ctx, &args, Action::Up)?;
+    let mut run = Run::start(ctx, &args, Action::Up, Selection::CreateIfMissing)?;
     if !run.preview()? {
         run.publish_preview(SUMMARY_LIMIT - APPLIED_RESERVE);
         return Ok(run.finish(false));
@@ -108,7 +116,7 @@ pub(crate) fn destroy(
 ) -> Result<Exit, Error> {
     check_plan_path(save_plan.as_deref())?;
     let approved = load_plan(plan.as_deref(), &args, Action::Destroy)?;
-    let mut run = Run::start(ctx, &args, Action::Destroy)?;
+    let mut run = Run::start(ctx, &args, Action::Destroy, Selection::CreateIfMissing)?;
     let previewed = run.preview()?;
     if let (Some(path), true) = (&save_plan, previewed) {
         run.save_plan(path, Action::Destroy)?;
@@ -143,6 +151,14 @@ pub(crate) fn destroy(
     Ok(run.finish(destroyed))
 }
 
+/// What a run does when its stack does not exist yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Selection {
+    CreateIfMissing,
+    /// Leave the backend as it is and report the stack as not created yet.
+    ExistingOnly,
+}
+
 /// The state of one infrastructure command as it goes.
 struct Run<'a> {
     ctx: &'a Context,
@@ -159,11 +175,17 @@ struct Run<'a> {
 }
 
 impl<'a> Run<'a> {
-    fn start(ctx: &'a Context, args: &StackArgs, action: Action) -> Result<Self, Error> {
+    fn start(ctx: &'a Context, args: &StackArgs, action: Action, selection: Selection) -> Result<Self, Error> {
         let sink = ctx.sink(args.output.summary.clone(), args.output.json);
         ctx.check_outputs(&sink)?;
         let stack = stack::prepare(ctx, args.layer, &args.env)?;
-        stack.select_or_create()?;
+        let exists = match selection {
+            Selection::CreateIfMissing => stack.select_or_create().map(|()| true)?,
+            Selection::ExistingOnly => stack.select_existing()?,
+        };
+        if !exists {
+            tracing::info!("stack `{}` does not exist yet; previewing nothing", args.env);
+        }
         let workdir = event_dir()?;
         Ok(Run {
             ctx,
@@ -177,7 +199,11 @@ impl<'a> Run<'a> {
                 layer: args.layer.to_string(),
                 env: args.env.to_string(),
                 action,
-                outcome: Outcome::Succeeded,
+                outcome: if exists {
+                    Outcome::Succeeded
+                } else {
+                    Outcome::NotCreatedYet
+                },
                 changes: None,
                 failure: None,
                 applied: None,

@@ -30,6 +30,9 @@ pub enum Outcome {
     /// `--plan`: the fresh preview differs from the approved plan; nothing
     /// was applied.
     ChangedSinceApproved,
+    /// `preview --pr-comment` of a stack that does not exist yet: a pull
+    /// request never creates one, so there was nothing to preview.
+    NotCreatedYet,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -61,6 +61,11 @@ fn fail_if_locked(finished: Finished) -> Result<Finished, PulumiError> {
     }
 }
 
+/// Pulumi's answer when the stack named by `--stack` does not exist.
+fn is_missing_stack(finished: &Finished) -> bool {
+    !finished.success() && finished.stderr_tail.contains("no stack named")
+}
+
 /// Finds `pulumi` on PATH.
 pub fn locate() -> Result<Program, PulumiError> {
     which::which("pulumi")
@@ -138,6 +143,16 @@ impl Stack {
             ])
             .run(&mut |_, _| {})?;
         self.classify(finished).map(|_| ())
+    }
+
+    /// Selects the stack only when it exists: `Ok(false)` when it does not,
+    /// and nothing is written to the backend.
+    pub fn select_existing(&self) -> Result<bool, PulumiError> {
+        let finished = self.stack_command(["stack", "select"]).run(&mut |_, _| {})?;
+        if is_missing_stack(&finished) {
+            return Ok(false);
+        }
+        self.classify(finished).map(|_| true)
     }
 
     /// Runs `pulumi preview --json`. A failed preview is not an error here:
@@ -233,7 +248,7 @@ impl Stack {
     /// Reading never creates the stack: a missing one is [`PulumiError::NoStack`].
     pub fn outputs(&self) -> Result<BTreeMap<String, serde_json::Value>, PulumiError> {
         let finished = self.stack_command(["stack", "output", "--json"]).run(&mut |_, _| {})?;
-        if !finished.success() && finished.stderr_tail.contains("no stack named") {
+        if is_missing_stack(&finished) {
             return Err(PulumiError::NoStack {
                 env: self.env.to_string(),
             });

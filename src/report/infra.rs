@@ -26,6 +26,7 @@ impl Outcome {
             Outcome::Locked => "🔒",
             Outcome::Interrupted => "⏹️",
             Outcome::ChangedSinceApproved => "⛔",
+            Outcome::NotCreatedYet => "🆕",
         }
     }
 
@@ -37,6 +38,7 @@ impl Outcome {
             Outcome::Locked => "blocked: the stack is locked",
             Outcome::Interrupted => "interrupted",
             Outcome::ChangedSinceApproved => "refused: changed since it was approved, nothing applied",
+            Outcome::NotCreatedYet => "not created yet",
         }
     }
 }
@@ -53,9 +55,14 @@ impl InfraReport {
         if let Some(failure) = &self.failure {
             failure_section(&mut doc, failure);
         }
-        match &self.changes {
-            Some(changes) => changes_sections(&mut doc, changes),
-            None => doc.essential("Pulumi did not produce a preview, so there is no list of changes.\n\n"),
+        match (&self.changes, self.outcome) {
+            (Some(changes), _) => changes_sections(&mut doc, changes),
+            (None, Outcome::NotCreatedYet) => doc.essential(format!(
+                "Stack `{}` does not exist yet; it will be created when the change is applied. \
+                 A pull request preview never creates a stack, so there is nothing to compare with.\n\n",
+                inline(&self.env)
+            )),
+            (None, _) => doc.essential("Pulumi did not produce a preview, so there is no list of changes.\n\n"),
         }
         doc.render(limit)
     }

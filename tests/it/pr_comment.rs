@@ -1,7 +1,18 @@
 //! `preview --pr-comment`: one comment per stack, edited in place.
 
 use crate::fake_github::{Behaviour, FakeGithub, OWN_LOGIN};
+use crate::snapshot;
 use crate::support::{finish, Repo};
+
+/// A fresh repo with the base stack `dev` already in its backend, as a
+/// pull request finds an env that was applied before.
+fn repo_with_stack() -> Repo {
+    let repo = Repo::new();
+    std::fs::create_dir_all(repo.state_dir()).unwrap();
+    let init = repo.pulumi("base", &["stack", "init", "dev"]);
+    assert_eq!(init.code, 0, "{}", init.stderr);
+    repo
+}
 
 fn preview_with_comment(repo: &Repo, github: &FakeGithub, env: &str) -> crate::support::Run {
     let event = repo.path().join("event.json");
@@ -26,7 +37,7 @@ fn preview_with_comment(repo: &Repo, github: &FakeGithub, env: &str) -> crate::s
 
 #[test]
 fn the_comment_is_created_once_then_edited_in_place() {
-    let repo = Repo::new();
+    let repo = repo_with_stack();
     let github = FakeGithub::start(&[
         "a reviewer's comment",
         "<!-- stackpilot:preview:base:staging -->\nanother stack",
@@ -79,7 +90,7 @@ fn the_comment_is_created_once_then_edited_in_place() {
 
 #[test]
 fn the_marker_is_found_past_the_first_page() {
-    let repo = Repo::new();
+    let repo = repo_with_stack();
     let mut existing: Vec<String> = (0..150).map(|i| format!("chatter {i}")).collect();
     existing.push("<!-- stackpilot:preview:base:dev -->\nold preview".to_owned());
     let existing: Vec<&str> = existing.iter().map(String::as_str).collect();
@@ -113,7 +124,7 @@ const PLANTED: &str = "<!-- stackpilot:preview:base:dev -->\nplanted by someone 
 /// stackpilot edited such a comment (and failed when GitHub said no).
 #[test]
 fn a_comment_by_another_user_with_the_marker_is_not_edited() {
-    let repo = Repo::new();
+    let repo = repo_with_stack();
     let github = FakeGithub::start_with(Behaviour::default(), &[("mallory", PLANTED)]);
     let run = preview_with_comment(&repo, &github, "dev");
     assert_eq!(run.code, 0, "{}", run.stderr);
@@ -129,7 +140,7 @@ fn a_comment_by_another_user_with_the_marker_is_not_edited() {
 /// `github-actions[bot]` are then the run's own, and no one else's.
 #[test]
 fn with_an_installation_token_only_the_actions_bot_comment_is_edited() {
-    let repo = Repo::new();
+    let repo = repo_with_stack();
     let behaviour = Behaviour {
         own_login: None,
         ..Behaviour::default()
@@ -152,7 +163,7 @@ fn with_an_installation_token_only_the_actions_bot_comment_is_edited() {
 /// A 403 on the edit failed the preview step.
 #[test]
 fn a_refused_edit_posts_a_new_comment_and_the_preview_succeeds() {
-    let repo = Repo::new();
+    let repo = repo_with_stack();
     let behaviour = Behaviour {
         refuse_edits: true,
         ..Behaviour::default()
@@ -165,4 +176,29 @@ fn a_refused_edit_posts_a_new_comment_and_the_preview_succeeds() {
     assert_eq!(methods, ["GET", "GET", "PATCH", "POST"]);
     assert_eq!(state.comments.len(), 2);
     assert!(state.comments[1].2.contains("## ✅ Preview"));
+}
+
+/// A pull request that added a stack file created that stack in the shared
+/// backend before anyone approved it.
+#[test]
+fn a_pull_request_preview_never_creates_a_missing_stack() {
+    let repo = Repo::new();
+    let github = FakeGithub::start(&[]);
+    let run = preview_with_comment(&repo, &github, "dev");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    snapshot!(repo, "pr_preview_of_a_stack_not_created_yet", repo.summary());
+    {
+        let state = github.state.lock().unwrap();
+        assert_eq!(state.comments.len(), 1);
+        let body = &state.comments[0].2;
+        assert!(body.starts_with("<!-- stackpilot:preview:base:dev -->\n"), "{body}");
+        assert!(
+            body.contains("Stack `dev` does not exist yet; it will be created when the change is applied."),
+            "{body}"
+        );
+    }
+    let stacks = repo.pulumi("base", &["stack", "ls", "--json"]);
+    assert_eq!(stacks.code, 0, "{}", stacks.stderr);
+    let stacks: serde_json::Value = serde_json::from_str(&stacks.stdout).expect("stack ls JSON");
+    assert_eq!(stacks, serde_json::json!([]), "the backend holds no stack");
 }

@@ -57,7 +57,7 @@ function actionCommand(inputs: Record<string, string>): string[] {
     const fake = path.join(dir, "stackpilot");
     fs.writeFileSync(fake, '#!/bin/sh\nfor a in "$@"; do echo "$a"; done\n');
     const env = {
-        ...process.env, STACKPILOT: fake, LAYER: "", BACKEND: "", FRONTEND: "", ARGS: "",
+        ...process.env, STACKPILOT: fake, LAYER: "", BACKEND: "", FRONTEND: "", ARGS: "", SAVE_PLAN: "", PLAN: "", PASSPHRASE_INPUT: "",
         RUNNER_TEMP: dir, GITHUB_OUTPUT: path.join(dir, "output"), GITHUB_STEP_SUMMARY: path.join(dir, "job-summary.md"), ...inputs,
     };
     return execFileSync("bash", ["-c", step.run], { env, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim().split("\n");
@@ -76,16 +76,158 @@ test("action: update passes only the tags that are set, and refuses none", () =>
     assert.throws(() => actionCommand({ COMMAND: "update", STACK_ENV: "alpha" }));
 });
 
-const STACKPILOT_JOB = "./.github/workflows/stackpilot.yml";
+test("action: save-plan plans without applying, plan applies exactly that plan", () => {
+    const saved = { SAVE_PLAN: "/tmp/p.json" };
+    assert.deepEqual(actionCommand({ COMMAND: "up", LAYER: "app", STACK_ENV: "alpha", ...saved }), ["preview", "app", "alpha", "--save-plan", "/tmp/p.json"]);
+    assert.deepEqual(actionCommand({ COMMAND: "preview", LAYER: "base", STACK_ENV: "dev", ...saved }), ["preview", "base", "dev", "--save-plan", "/tmp/p.json"]);
+    assert.deepEqual(actionCommand({ COMMAND: "destroy", LAYER: "base", STACK_ENV: "dev", ...saved }), ["destroy", "base", "dev", "--save-plan", "/tmp/p.json"]);
+    assert.deepEqual(actionCommand({ COMMAND: "update", STACK_ENV: "alpha", BACKEND: "v2", ...saved }), ["update", "alpha", "--backend", "v2", "--dry-run", "--save-plan", "/tmp/p.json"]);
+    const plan = { PLAN: "/tmp/p.json" };
+    assert.deepEqual(actionCommand({ COMMAND: "up", LAYER: "app", STACK_ENV: "alpha", ...plan }), ["up", "app", "alpha", "--yes", "--plan", "/tmp/p.json"]);
+    assert.deepEqual(actionCommand({ COMMAND: "destroy", LAYER: "base", STACK_ENV: "dev", ...plan }), ["destroy", "base", "dev", "--yes", "--plan", "/tmp/p.json"]);
+    assert.deepEqual(actionCommand({ COMMAND: "update", STACK_ENV: "alpha", FRONTEND: "f", ...plan }), ["update", "alpha", "--frontend", "f", "--plan", "/tmp/p.json"]);
+    // Planning and applying in one step would skip the approval between them.
+    assert.throws(() => actionCommand({ COMMAND: "up", LAYER: "app", STACK_ENV: "alpha", ...saved, ...plan }));
+    assert.throws(() => actionCommand({ COMMAND: "preview", LAYER: "app", STACK_ENV: "alpha", ...plan }));
+    assert.throws(() => actionCommand({ COMMAND: "outputs", LAYER: "app", STACK_ENV: "alpha", ...saved }));
+});
 
-test("up and destroy wait for the env's GitHub environment; preview does not", () => {
-    const infrastructure = workflow("infrastructure.yml");
-    assert.equal(infrastructure.jobs.stack.with.environment, "${{ inputs.action != 'preview' && inputs.env || '' }}");
-    assert.equal(infrastructure.concurrency.group, "${{ inputs.layer }}-${{ inputs.env }}");
-    assert.equal(workflow("app-update.yml").jobs.update.with.environment, "${{ inputs.env }}");
+test("action: the passphrase input and the GitHub token reach stackpilot alone, the token only for a preview", () => {
+    const step = load("action.yml").runs.steps.at(-1);
+    const dir = tempDir();
+    const fake = path.join(dir, "stackpilot");
+    fs.writeFileSync(fake, '#!/bin/sh\necho "passphrase=${PULUMI_CONFIG_PASSPHRASE-unset}"\necho "input=${PASSPHRASE_INPUT-unset}"\necho "token=${GITHUB_TOKEN-unset}"\n');
+    const run = (inputs: Record<string, string>) => execFileSync("bash", ["-c", step.run], {
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "ignore"],
+        env: {
+            ...process.env, STACKPILOT: fake, LAYER: "base", STACK_ENV: "dev", BACKEND: "", FRONTEND: "", ARGS: "", SAVE_PLAN: "", PLAN: "", PASSPHRASE_INPUT: "",
+            GITHUB_TOKEN: "ghs_token", RUNNER_TEMP: dir, GITHUB_OUTPUT: path.join(dir, "output"), GITHUB_STEP_SUMMARY: path.join(dir, "summary.md"), ...inputs,
+        },
+    }).trim().split("\n");
+    assert.deepEqual(run({ COMMAND: "preview", PASSPHRASE_INPUT: "s3cret" }), ["passphrase=s3cret", "input=unset", "token=ghs_token"]);
+    assert.deepEqual(run({ COMMAND: "up", PASSPHRASE_INPUT: "s3cret" }), ["passphrase=s3cret", "input=unset", "token=unset"]);
+    // An empty input keeps what the caller's environment holds.
+    assert.deepEqual(run({ COMMAND: "up", PASSPHRASE_INPUT: "", PULUMI_CONFIG_PASSPHRASE: "from-env" }), ["passphrase=from-env", "input=unset", "token=unset"]);
+    assert.equal(step.env.PASSPHRASE_INPUT, "${{ inputs.pulumi-config-passphrase }}");
+});
+
+const STACKPILOT_JOB = "./.github/workflows/stackpilot.yml";
+const WORKFLOW_FILES = fs.readdirSync(path.join(REPO_ROOT, ".github/workflows")).map((name) => `.github/workflows/${name}`);
+
+
+const PLAN_FILE = "${{ runner.temp }}/stackpilot-plan.json";
+
+/** The step of a job that runs this repository's action, and the job's other steps by the action they use. */
+function stackpilotStep(job: any): any {
+    const steps = job.steps.filter((s: any) => s.uses === "./" || String(s.uses).startsWith("./ "));
+    assert.equal(steps.length, 1);
+    return steps[0];
+}
+const stepsUsing = (job: any, action: string) => (job.steps ?? []).filter((s: any) => String(s.uses).startsWith(`${action}@`));
+
+test("plan, then approve, then apply: the plan job is ungated and uploads, the apply job is gated and applies that plan", () => {
+    const shared = workflow("stackpilot.yml");
+    const { plan, apply } = shared.jobs;
+    assert.deepEqual(Object.keys(shared.jobs), ["plan", "apply"]);
+
+    assert.equal(plan.environment, undefined, "the plan job waits for no one");
+    const planned = stackpilotStep(plan);
+    assert.equal(planned.with["save-plan"], "${{ inputs.command != 'preview' && format('{0}/stackpilot-plan.json', runner.temp) || '' }}");
+    assert.equal(planned.with.plan, undefined);
+    const [upload] = stepsUsing(plan, "actions/upload-artifact");
+    assert.equal(upload.with.path, PLAN_FILE);
+    assert.equal(upload.with.name, "${{ steps.name.outputs.plan_artifact }}");
+    assert.equal(upload.with["if-no-files-found"], "error");
+    assert.equal(plan.outputs.plan_artifact, "${{ steps.name.outputs.plan_artifact }}");
+
+    assert.deepEqual(apply.needs, "plan");
+    assert.equal(apply.environment, "${{ inputs.env }}", "the env's reviewers gate the apply");
+    assert.equal(apply.if, "inputs.command != 'preview' && needs.plan.outputs.has_changes != 'false'");
+    const applied = stackpilotStep(apply);
+    assert.equal(applied.with.plan, "${{ runner.temp }}/plan/stackpilot-plan.json");
+    assert.equal(applied.with["save-plan"], undefined);
+    assert.equal(applied.with.args, undefined, "nothing but the approved plan decides what the apply does");
+    const downloads = stepsUsing(apply, "actions/download-artifact").map((s: any) => s.with);
+    assert.deepEqual(downloads, [
+        { name: "${{ inputs.artifact }}", path: "${{ runner.temp }}/bin" },
+        { name: "${{ needs.plan.outputs.plan_artifact }}", path: "${{ runner.temp }}/plan" },
+    ]);
+
+    // The callers pick no environment of their own: the shared workflow gates the apply.
+    for (const [name, id] of [["infrastructure.yml", "stack"], ["app-update.yml", "update"], ["preview.yml", "preview"]]) {
+        const job = workflow(name).jobs[id];
+        assert.equal(job.uses, "./.github/workflows/stackpilot.yml", `${name} ${id}`);
+        assert.equal(job.with.environment, undefined, `${name} ${id}`);
+    }
+    assert.equal(workflow("infrastructure.yml").jobs.stack.with.command, "${{ inputs.action }}");
+    assert.equal(workflow("app-update.yml").jobs.update.with.command, "update");
+    assert.equal(workflow("preview.yml").jobs.preview.with.command, "preview");
+    assert.equal(workflow("infrastructure.yml").concurrency.group, "${{ inputs.layer }}-${{ inputs.env }}");
     assert.equal(workflow("app-update.yml").concurrency.group, "app-${{ inputs.env }}");
-    assert.equal(workflow("preview.yml").jobs.preview.with.environment, undefined);
-    assert.equal(workflow("stackpilot.yml").jobs.run.environment, "${{ inputs.environment }}");
+});
+
+test("no job both plans and applies, and only a gated job holds the deploy role", () => {
+    let jobs = 0;
+    for (const file of WORKFLOW_FILES) {
+        for (const [id, job] of Object.entries<any>(load(file).jobs)) {
+            const steps: any[] = job.steps ?? [];
+            const roles = stepsUsing(job, "aws-actions/configure-aws-credentials").map((s: any) => s.with["role-to-assume"]);
+            const runs = steps.filter((s: any) => s.uses === "./" || String(s.uses).startsWith("./ "));
+            if (runs.length === 0 && roles.length === 0) continue;
+            jobs++;
+            const saves = runs.some((s) => s.with?.["save-plan"]);
+            const applies = runs.some((s) => s.with?.plan);
+            assert.ok(!(saves && applies), `${file} ${id} plans and applies`);
+            if (job.environment) {
+                assert.ok(applies, `${file} ${id}: a gated job applies a saved plan`);
+                assert.deepEqual(roles, ["${{ vars.AWS_DEPLOY_ROLE_ARN }}"], `${file} ${id}`);
+            } else {
+                assert.ok(!applies, `${file} ${id}: an ungated job never applies`);
+                assert.deepEqual(roles, ["${{ vars.AWS_PREVIEW_ROLE_ARN }}"], `${file} ${id}`);
+            }
+        }
+    }
+    assert.equal(jobs, 2);
+});
+
+test("secrets only on the stackpilot step, never in a job's or a workflow's env", () => {
+    for (const file of [...WORKFLOW_FILES, "action.yml"]) {
+        const doc = load(file);
+        assert.doesNotMatch(JSON.stringify(doc.env ?? {}), /secrets\./, file);
+        for (const [id, job] of Object.entries<any>(doc.jobs ?? {})) {
+            assert.doesNotMatch(JSON.stringify(job.env ?? {}), /secrets\./, `${file} ${id}`);
+            for (const step of job.steps ?? []) {
+                const uses = String(step.uses ?? "");
+                const holds = /secrets\./.test(JSON.stringify([step.env ?? {}, step.with ?? {}]));
+                if (holds) assert.ok(uses === "./" || uses.startsWith("./ "), `${file} ${id}: ${step.name ?? uses}`);
+            }
+        }
+    }
+    for (const job of Object.values<any>(workflow("stackpilot.yml").jobs)) {
+        assert.equal(stackpilotStep(job).with["pulumi-config-passphrase"], "${{ secrets.PULUMI_CONFIG_PASSPHRASE }}");
+    }
+});
+
+test("PR previews skip forks with a notice", () => {
+    const preview = workflow("preview.yml");
+    const same = "github.event.pull_request.head.repo.full_name == github.repository";
+    assert.equal(preview.jobs.changes.if, same);
+    assert.equal(preview.jobs.preview.if, same);
+    assert.equal(preview.jobs.fork.if, same.replace("==", "!="));
+    const notice: string = preview.jobs.fork.steps.map((s: any) => s.run).join("\n");
+    assert.match(notice, /::notice /);
+    assert.doesNotMatch(notice, /\$\{\{/, "nothing the fork controls is expanded into the script");
+});
+
+test("the plan and the binary outlive the approval window the README promises", () => {
+    const readme = fs.readFileSync(path.join(REPO_ROOT, "README.md"), "utf8");
+    const days = Number(/kept for (\d+) days/.exec(readme)?.[1]);
+    assert.ok(days > 1, "README.md does not say how long the artifacts are kept");
+    const plan = stepsUsing(workflow("stackpilot.yml").jobs.plan, "actions/upload-artifact")[0];
+    const binary = stepsUsing(workflow("build-stackpilot.yml").jobs.build, "actions/upload-artifact")[0];
+    assert.equal(plan.with["retention-days"], days);
+    assert.equal(binary.with["retention-days"], days);
 });
 
 test("AWS access is OIDC only, with the binary of the run's own build", () => {
@@ -93,11 +235,15 @@ test("AWS access is OIDC only, with the binary of the run's own build", () => {
         const text = fs.readFileSync(path.join(REPO_ROOT, ".github/workflows", name), "utf8");
         assert.doesNotMatch(text, /aws-access-key-id|aws-secret-access-key|AWS_SECRET_ACCESS_KEY/, name);
     }
-    const steps: any[] = workflow("stackpilot.yml").jobs.run.steps;
-    assert.ok(steps.some((s) => String(s.uses).startsWith("aws-actions/configure-aws-credentials") && s.with["role-to-assume"]));
-    assert.ok(steps.some((s) => String(s.uses).startsWith("actions/download-artifact") && s.with.name === "${{ inputs.artifact }}"));
-    // The shared job asks for no permissions of its own: each caller decides.
-    assert.equal(workflow("stackpilot.yml").jobs.run.permissions, undefined);
+    for (const job of Object.values<any>(workflow("stackpilot.yml").jobs)) {
+        const steps: any[] = job.steps;
+        assert.ok(steps.some((s) => String(s.uses).startsWith("aws-actions/configure-aws-credentials") && s.with["role-to-assume"]));
+        assert.ok(steps.some((s) => String(s.uses).startsWith("actions/download-artifact") && s.with.name === "${{ inputs.artifact }}"));
+    }
+    // The plan job takes what the caller grants (a PR preview's comment
+    // needs pull-requests: write); the apply job narrows it to OIDC.
+    assert.equal(workflow("stackpilot.yml").jobs.plan.permissions, undefined);
+    assert.deepEqual(workflow("stackpilot.yml").jobs.apply.permissions, { contents: "read", "id-token": "write" });
     let callers = 0;
     for (const name of ["infrastructure.yml", "app-update.yml", "preview.yml"]) {
         for (const [id, job] of Object.entries<any>(workflow(name).jobs).filter(([, job]) => job.uses === STACKPILOT_JOB)) {
@@ -116,8 +262,6 @@ test("every shell step of action.yml parses", () => {
         execFileSync("bash", ["-n", "-c", step.run]);
     }
 });
-
-const WORKFLOW_FILES = fs.readdirSync(path.join(REPO_ROOT, ".github/workflows")).map((name) => `.github/workflows/${name}`);
 
 test("every third-party action is pinned to a commit, its tag in a comment", () => {
     let pinned = 0;
@@ -205,7 +349,9 @@ test("every job has a time limit, the stackpilot job one above stackpilot's own 
             assert.ok(job["timeout-minutes"] > 0, `${file} ${id} has no timeout-minutes`);
         }
     }
-    assert.ok(workflow("stackpilot.yml").jobs.run["timeout-minutes"] * 60 > deadline);
+    for (const job of Object.values<any>(workflow("stackpilot.yml").jobs)) {
+        assert.ok(job["timeout-minutes"] * 60 > deadline);
+    }
 });
 
 test("no checkout leaves its token behind for later steps", () => {
@@ -251,13 +397,16 @@ test("action outputs: what stackpilot writes, its exit code and its summary, wir
     }
     assert.equal(action.runs.steps.at(-1).id, "run");
     const shared = workflow("stackpilot.yml");
-    const job = shared.jobs.run;
-    const step = job.steps.find((s: any) => s.uses === "./" || String(s.uses).startsWith("./ "));
-    assert.equal(step?.id, "stackpilot");
-    for (const name of [...STEP_OUTPUTS, "exit_code"]) {
-        assert.equal(shared.on.workflow_call.outputs[name].value, `\${{ jobs.run.outputs.${name} }}`, name);
-        assert.equal(job.outputs[name], `\${{ steps.stackpilot.outputs.${name} }}`, name);
+    const { plan, apply } = shared.jobs;
+    assert.equal(stackpilotStep(plan).id, "stackpilot");
+    assert.equal(stackpilotStep(apply).id, "stackpilot");
+    // The counts are the plan's, which the reviewer approved; the exit code the last job's.
+    for (const name of STEP_OUTPUTS) {
+        assert.equal(shared.on.workflow_call.outputs[name].value, `\${{ jobs.plan.outputs.${name} }}`, name);
+        assert.equal(plan.outputs[name], `\${{ steps.stackpilot.outputs.${name} }}`, name);
     }
+    assert.equal(shared.on.workflow_call.outputs.exit_code.value, "${{ jobs.apply.outputs.exit_code || jobs.plan.outputs.exit_code }}");
+    for (const job of [plan, apply]) assert.equal(job.outputs.exit_code, "${{ steps.stackpilot.outputs.exit_code }}");
 });
 
 test("action: the exit code and the summary become outputs, and the step fails with stackpilot", () => {
@@ -270,7 +419,7 @@ test("action: the exit code and the summary become outputs, and the step fails w
     const jobSummary = path.join(dir, "job-summary.md");
     fs.writeFileSync(jobSummary, "# earlier step\n");
     const env = {
-        ...process.env, STACKPILOT: fake, COMMAND: "preview", LAYER: "base", STACK_ENV: "dev", BACKEND: "", FRONTEND: "", ARGS: "",
+        ...process.env, STACKPILOT: fake, COMMAND: "preview", LAYER: "base", STACK_ENV: "dev", BACKEND: "", FRONTEND: "", ARGS: "", SAVE_PLAN: "", PLAN: "", PASSPHRASE_INPUT: "",
         RUNNER_TEMP: dir, GITHUB_OUTPUT: output, GITHUB_STEP_SUMMARY: jobSummary,
     };
     assert.throws(() => execFileSync("bash", ["-c", step.run], { env, stdio: "ignore" }), (err: any) => err.status === 3);
@@ -299,7 +448,7 @@ test("action: a cancelled run's stop reaches stackpilot, whose exit code is stil
     const output = path.join(dir, "output");
     const ready = path.join(dir, "ready");
     const env = {
-        ...process.env, STACKPILOT: fake, COMMAND: "up", LAYER: "base", STACK_ENV: "dev", BACKEND: "", FRONTEND: "", ARGS: "",
+        ...process.env, STACKPILOT: fake, COMMAND: "up", LAYER: "base", STACK_ENV: "dev", BACKEND: "", FRONTEND: "", ARGS: "", SAVE_PLAN: "", PLAN: "", PASSPHRASE_INPUT: "",
         RUNNER_TEMP: dir, GITHUB_OUTPUT: output, GITHUB_STEP_SUMMARY: path.join(dir, "job-summary.md"), READY: ready,
     };
     const shell = spawn("bash", ["-c", step.run], { env, stdio: "ignore" });
