@@ -108,7 +108,7 @@ pub enum Command {
     /// definition revisions, the migration task, then every service at once.
     Update(UpdateArgs),
     /// Apply the app stack, then update the app (`up app <env>`, then `update`).
-    Deploy(UpdateArgs),
+    Deploy(DeployArgs),
     /// The deploy contract the app stack exports for `update`.
     #[command(subcommand)]
     Contract(ContractCommand),
@@ -167,6 +167,21 @@ pub struct UpdateArgs {
     pub poll_interval: f64,
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+/// `deploy`: the update's arguments, and the app stack's saved plan.
+#[derive(Debug, Args)]
+pub struct DeployArgs {
+    #[command(flatten)]
+    pub update: UpdateArgs,
+    /// With --dry-run: also write the app stack's plan, as `preview
+    /// --save-plan` does (`--save-plan` writes the update's).
+    #[arg(long, value_name = "FILE", requires = "dry_run")]
+    pub save_stack_plan: Option<PathBuf>,
+    /// Apply the app stack only if its preview still matches this plan
+    /// (`--plan` is the update's); otherwise change nothing and exit 6.
+    #[arg(long, value_name = "FILE", conflicts_with = "dry_run")]
+    pub stack_plan: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -93,10 +93,6 @@ pub enum Refusal {
     NotConfirmed(outcome::infra::Action),
     #[error("deploy reads the contract from the app stack it applies; use `update --contract` for a contract file")]
     ContractFileWithDeploy,
-    #[error(
-        "deploy does not take saved plans yet: run `up app <env> --plan <file>`, then `update <env> --plan <file>`"
-    )]
-    PlanWithDeploy,
     #[error("--poll-interval {secs} is below {floor} s: only a local sandbox (a loopback AWS_ENDPOINT_URL) may be polled faster")]
     PollTooFast { secs: f64, floor: f64 },
     #[error("--{kind} was given, but the deploy contract has no `{kind}` image; its images are: {}", .available.join(", "))]

@@ -72,12 +72,29 @@ pub(crate) struct UpMode {
     pub yes: bool,
     /// A saved plan the preview must still match.
     pub plan: Option<PathBuf>,
+    /// With `dry_run`: write the preview's plan here (`deploy --dry-run
+    /// --save-stack-plan`).
+    pub save_plan: Option<PathBuf>,
+    /// Something else prints on stdout (`deploy --json`: the update's
+    /// JSON), so the stack's summary must not go there.
+    pub stdout_taken: bool,
 }
 
 pub(crate) fn up(ctx: &Context, args: StackArgs, mode: UpMode) -> Result<Exit, Error> {
-    let UpMode { dry_run, yes, plan } = mode;
+    let UpMode {
+        dry_run,
+        yes,
+        plan,
+        save_plan,
+        stdout_taken,
+    } = mode;
+    check_plan_path(save_plan.as_deref())?;
     let approved = load_plan(plan.as_deref(), &args, Action::Up)?;
     let mut run = Run::start(ctx, &args, Action::Up, Selection::CreateIfMissing)?;
+    if stdout_taken {
+        run.sink = ctx.sink(args.output.summary.clone(), true);
+    }
+    run.pulumi_plan_wanted = save_plan.is_some();
     if !run.preview()? {
         run.publish_preview(SUMMARY_LIMIT - APPLIED_RESERVE);
         return Ok(run.finish(false));
@@ -90,6 +107,9 @@ pub(crate) fn up(ctx: &Context, args: StackArgs, mode: UpMode) -> Result<Exit, E
         run.write_pulumi_plan(approved)?;
     }
     if dry_run {
+        if let Some(path) = &save_plan {
+            run.save_plan(path, Action::Up)?;
+        }
         run.report.outcome = Outcome::Previewed;
         run.publish_preview(SUMMARY_LIMIT);
         return Ok(run.finish(true));

@@ -74,7 +74,16 @@ pub(crate) fn dispatch(cli: Cli) -> Result<Exit, Error> {
             dry_run,
             yes,
             plan,
-        } => infra::up(&ctx, stack, infra::UpMode { dry_run, yes, plan }),
+        } => {
+            let mode = infra::UpMode {
+                dry_run,
+                yes,
+                plan,
+                save_plan: None,
+                stdout_taken: false,
+            };
+            infra::up(&ctx, stack, mode)
+        }
         Command::Destroy {
             stack,
             yes,

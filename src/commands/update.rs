@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use crate::cli::{OutputArgs, StackArgs, UpdateArgs};
+use crate::cli::{DeployArgs, OutputArgs, StackArgs, UpdateArgs};
 use crate::commands::update_board::Board;
 use crate::commands::{infra, stack, Context};
 use crate::contract::{Contract, ImageTag};
@@ -37,17 +37,29 @@ pub(crate) fn update(ctx: &Context, args: UpdateArgs) -> Result<Exit, Error> {
 
 /// `up app <env>`, then the update. A failed or previewed-only `up` stops
 /// before any ECS call.
-pub(crate) fn deploy(ctx: &Context, args: UpdateArgs) -> Result<Exit, Error> {
+///
+/// `--save-stack-plan`/`--save-plan` (with `--dry-run`) write both plans;
+/// `--stack-plan`/`--plan` apply only what they hold. The update's plan is
+/// checked after the stack was applied: an app stack that changes task
+/// definitions makes it differ (exit 6, the stack applied, no service
+/// touched).
+pub(crate) fn deploy(ctx: &Context, deploy: DeployArgs) -> Result<Exit, Error> {
+    let DeployArgs {
+        update: args,
+        save_stack_plan,
+        stack_plan,
+    } = deploy;
     let (env, tags) = (args.env.clone(), requested_tags(&args));
     if args.contract.is_some() {
         return Err(Refusal::ContractFileWithDeploy.into());
     }
-    if args.plan.is_some() || args.save_plan.is_some() {
-        return Err(Refusal::PlanWithDeploy.into());
-    }
     // Both the stack's summary and the update's go to the same place.
     ctx.check_outputs(&ctx.sink(args.output.summary.clone(), args.output.json))?;
+    for path in [&args.save_plan, &save_stack_plan].into_iter().flatten() {
+        crate::report::sink::check_writable(path).map_err(Error::OutputNotWritable)?;
+    }
     check_poll_interval(ctx, args.poll_interval)?;
+    let approved = load_plan(&args, &env, &tags)?;
     let up_args = StackArgs {
         layer: Layer::App,
         env: env.clone(),
@@ -60,7 +72,9 @@ pub(crate) fn deploy(ctx: &Context, args: UpdateArgs) -> Result<Exit, Error> {
     let mode = infra::UpMode {
         dry_run: args.dry_run,
         yes: true,
-        plan: None,
+        plan: stack_plan,
+        save_plan: save_stack_plan,
+        stdout_taken: args.output.json,
     };
     let applied = infra::up(ctx, up_args, mode)?;
     if applied != Exit::Success {
@@ -73,7 +87,7 @@ pub(crate) fn deploy(ctx: &Context, args: UpdateArgs) -> Result<Exit, Error> {
         Some(path) => SummarySink::resolve(None, Some(path), args.output.json),
         None => ctx.sink(None, args.output.json),
     };
-    execute(ctx, &args, env, tags, contract, sink, None)
+    execute(ctx, &args, env, tags, contract, sink, approved)
 }
 
 /// Reads `--plan` and refuses one made for another env or other tags,
