@@ -112,24 +112,20 @@ fn deploy_applies_the_app_stack_then_updates_from_its_deploy_output() {
     let sandbox = Sandbox::start("healthy.yaml");
     let repo = repo_for(&sandbox);
     let summary = repo.summary_path();
-    let run = finish(
-        repo.command(&[
+    let summary = summary.to_str().unwrap();
+    let run = in_sandbox(
+        &repo,
+        &sandbox,
+        &[
             "deploy",
             "alpha",
             "--backend",
             "v2",
             "--summary",
-            summary.to_str().unwrap(),
+            summary,
             "--poll-interval",
             "0.2",
-        ])
-        .env("AWS_ENDPOINT_URL", sandbox.endpoint())
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .output()
-        .unwrap(),
+        ],
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
     let text = repo.summary();
