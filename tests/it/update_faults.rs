@@ -181,6 +181,22 @@ fn a_run_task_answer_lost_was_called_a_failed_migration() {
 }
 
 #[test]
+fn a_rollback_whose_answer_was_lost_was_reported_as_failed() {
+    // gunicorn crashes on `broken`; the UpdateService that takes it back to
+    // revision 1 reaches ECS, but its answer never comes back.
+    let (sandbox, proxy, run) = update_through(
+        vec![Rule::new("UpdateService", Fault::DropAnswer).when_body_has("alpha-gunicorn:1")],
+        &["--backend", "broken", "--json"],
+    );
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(proxy.seen().iter().any(|s| s.fault == Some(Fault::DropAnswer)));
+    let report = json(&run);
+    assert_eq!(report["outcome"], "rolled_back");
+    assert_eq!(service(&report, "gunicorn")["rollback"]["result"], "succeeded");
+    assert_eq!(revision_of(&sandbox, "alpha-gunicorn"), "alpha-gunicorn:1");
+}
+
+#[test]
 fn an_unwritable_summary_was_found_only_after_the_services_rolled() {
     let sandbox = Sandbox::start("healthy.yaml");
     let contract = sandbox.seeded();

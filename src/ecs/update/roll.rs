@@ -165,7 +165,7 @@ impl<'a> UpdateRun<'a> {
     }
 
     /// After a failed `UpdateService`: did the service move to `target`?
-    async fn read_back(&self, s: &ServiceRun<'a>, target: &str) -> ReadBack {
+    pub(super) async fn read_back(&self, s: &ServiceRun<'a>, target: &str) -> ReadBack {
         let contract = self.contract();
         let names = [s.spec.service.as_str()];
         let read = rollout::describe_services(&self.clients.ecs, &contract.cluster, &names);
@@ -225,7 +225,7 @@ impl ServiceRun<'_> {
 }
 
 /// What reading a service back after a failed `UpdateService` showed.
-enum ReadBack {
+pub(super) enum ReadBack {
     /// Its PRIMARY deployment is on the target: the update took effect.
     Moved(String),
     Stayed,

@@ -6,6 +6,7 @@
 use tokio::time::Instant;
 
 use super::plan::{Plan, ServiceRun};
+use super::roll::ReadBack;
 use super::{Ending, UpdateRun};
 use crate::ecs::progress::{Event, Subject};
 use crate::ecs::rollout::{self, Watch, WatchEnd};
@@ -115,7 +116,16 @@ impl<'a> UpdateRun<'a> {
             &s.before.arn,
             restore,
         );
-        match within(deadline, "UpdateService", update).await {
+        let started = match within(deadline, "UpdateService", update).await {
+            Ok(id) => Ok(id),
+            // The answer may be lost with the call applied: read it back.
+            Err(err) if err.lost_answer() => match self.read_back(s, &s.before.arn).await {
+                ReadBack::Moved(id) => Ok(id),
+                ReadBack::Stayed | ReadBack::Unreadable(_) => Err(err),
+            },
+            Err(err) => Err(err),
+        };
+        match started {
             Ok(id) => {
                 self.progress.event(
                     Subject::Service(&s.spec.name),
