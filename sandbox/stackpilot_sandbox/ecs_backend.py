@@ -61,6 +61,8 @@ class SandboxEcsBackend(TaskDefinitionFields, EC2ContainerServiceBackend):
         self.rollouts: dict[str, ServiceRollout] = {}
         # Set by run_task, read by the RunTask response (requests are serialised).
         self.last_run_failures: list[dict[str, str]] = []
+        # RunTask's clientToken → the tasks that call started.
+        self.run_task_tokens: dict[str, list[Any]] = {}
 
     @property
     def _url_module(self) -> Any:

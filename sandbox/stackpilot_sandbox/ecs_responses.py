@@ -25,6 +25,12 @@ class SandboxEcsResponse(ServiceDeploymentActions, EC2ContainerServiceResponse):
         return sandbox_ecs_backends[self.current_account][self.region]
 
     def run_task(self) -> ActionResult:
+        # ECS answers a RunTask repeated with the same clientToken with the
+        # tasks the first one started: a client's retry starts nothing new.
+        token = self._get_param("clientToken")
+        started = self.ecs_backend.run_task_tokens.get(token) if token else None
+        if started is not None:
+            return ActionResult({"tasks": started, "failures": []})
         tasks = self.ecs_backend.run_task(
             self._get_param("cluster", "default"),
             self._get_param("taskDefinition"),
@@ -38,6 +44,8 @@ class SandboxEcsResponse(ServiceDeploymentActions, EC2ContainerServiceResponse):
             self._get_param("platformVersion"),
             self._get_param("capacityProviderStrategy"),
         )
+        if token and tasks:
+            self.ecs_backend.run_task_tokens[token] = tasks
         return ActionResult({"tasks": tasks, "failures": self.ecs_backend.last_run_failures})
 
     def describe_tasks(self) -> ActionResult:

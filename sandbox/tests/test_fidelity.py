@@ -175,3 +175,23 @@ def test_stop_task_answered_with_containers_already_stopped(sandbox):
     assert (final["stopCode"], final["stoppedReason"]) == ("UserInitiated", "operator")
     assert final["containers"][0]["exitCode"] == 0
     assert final["stoppingAt"] <= final["executionStoppedAt"] <= final["stoppedAt"]
+
+
+def test_run_task_repeated_with_its_client_token_started_another_task(sandbox):
+    contract = sandbox.seed()
+    ecs = sandbox.client("ecs")
+    run = dict(
+        cluster="alpha-cluster",
+        taskDefinition="alpha-backend_update",
+        launchType="FARGATE",
+        startedBy="idempotency-test",
+        clientToken="token-of-one-run",
+        networkConfiguration=network(contract),
+    )
+    first = ecs.run_task(**run)["tasks"]
+    again = ecs.run_task(**run)["tasks"]
+    assert [t["taskArn"] for t in again] == [t["taskArn"] for t in first]
+    listed = ecs.list_tasks(cluster="alpha-cluster", startedBy="idempotency-test")["taskArns"]
+    assert len(listed) == 1
+    other = ecs.run_task(**{**run, "clientToken": "another-run"})["tasks"]
+    assert other[0]["taskArn"] != first[0]["taskArn"]
