@@ -186,7 +186,16 @@ class Checkout:
             text=True,
         )
 
-    def act(self, workflow: str, inputs: dict[str, str], meanwhile: Path | None = None) -> ActRun:
+    def act(
+        self,
+        workflow: str,
+        inputs: dict[str, str],
+        meanwhile: Path | None = None,
+        aws_endpoint: str | None = None,
+    ) -> ActRun:
+        """Runs `workflow` as a workflow_dispatch with `inputs`; `meanwhile`
+        runs while the apply job waits (doubles/download-artifact), and
+        `aws_endpoint` is where the jobs' AWS clients go (the sandbox)."""
         act = tools_bin() / "act"
         assert act.is_file(), f"act is not in {act.parent}; run scripts/install-tools first"
         pins = pinned_actions()
@@ -199,7 +208,7 @@ class Checkout:
             "--var", f"PULUMI_BACKEND_URL=file://{self.state}",
             "--var", f"AWS_PREVIEW_ROLE_ARN={PREVIEW_ROLE}",
             "--var", f"AWS_DEPLOY_ROLE_ARN={DEPLOY_ROLE}",
-            "--var", "AWS_REGION=eu-west-1",
+            "--var", "AWS_REGION=us-east-1",
             "-s", f"PULUMI_CONFIG_PASSPHRASE={PASSPHRASE}",
         ]  # fmt: skip
         for action, double in DOUBLED.items():
@@ -210,6 +219,8 @@ class Checkout:
         env = self.env()
         if meanwhile is not None:
             env["STACKPILOT_ACT_MEANWHILE"] = str(meanwhile)
+        if aws_endpoint is not None:
+            env |= {"AWS_ENDPOINT_URL": aws_endpoint, "AWS_EC2_METADATA_DISABLED": "true"}
         done = subprocess.run(cmd, cwd=self.repo, env=env, capture_output=True, text=True, timeout=600)
         log = done.stdout + done.stderr
         roles_file = self.record / "roles.tsv"
