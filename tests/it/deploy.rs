@@ -7,21 +7,7 @@ use crate::update_support::Sandbox;
 
 /// An app stack whose `deploy` output is the contract the sandbox seeded
 /// (as a JSON string, which stackpilot accepts as well as an object).
-const APP_WITH_DEPLOY_OUTPUT: &str = r#"name: fixture-app
-runtime: yaml
-stackConfigDir: ../../stacks/app
-config:
-  deployJson:
-    type: string
-resources:
-  cluster:
-    type: fixture:index:Thing
-    properties:
-      value: alpha-cluster
-      kind: cluster
-outputs:
-  deploy: ${deployJson}
-"#;
+const APP_WITH_DEPLOY_OUTPUT: &str = include_str!("../fixtures/deploy-output/Pulumi.yaml");
 
 /// A repo whose app stack's `deploy` output is the sandbox's contract.
 fn repo_for(sandbox: &Sandbox) -> Repo {
