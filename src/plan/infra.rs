@@ -25,6 +25,10 @@ pub struct InfraPlan {
     pub action: Action,
     /// SHA-256 of `stacks/<layer>/Pulumi.<env>.yaml` when the plan was made.
     pub config_sha256: String,
+    /// Whether that file held Pulumi's `encryptionsalt`: a plan made right
+    /// after Pulumi created the stack has one that a fresh checkout lacks.
+    #[serde(default)]
+    pub config_salted: bool,
     /// The stack's last update then ("update v3 at …"), `None` before the first.
     #[serde(default)]
     pub last_update: Option<String>,
@@ -133,6 +137,9 @@ impl InfraPlan {
             env: target.env.to_owned(),
             action: target.action,
             config_sha256: sha256(config),
+            config_salted: String::from_utf8_lossy(config)
+                .lines()
+                .any(|l| l.starts_with("encryptionsalt:")),
             last_update: None,
             fingerprint,
             resources,
@@ -166,7 +173,14 @@ impl InfraPlan {
             out.push(PlanDifference {
                 subject: format!("stack config Pulumi.{}.yaml", self.env),
                 approved: format!("sha256 {}", short(&self.config_sha256)),
-                now: format!("sha256 {}", short(&current.config_sha256)),
+                now: if self.config_salted && !current.config_salted {
+                    format!(
+                        "sha256 {}, without the encryptionsalt line the planning run had: Pulumi created the stack while planning; commit its config file and plan again",
+                        short(&current.config_sha256)
+                    )
+                } else {
+                    format!("sha256 {}", short(&current.config_sha256))
+                },
             });
         }
         if self.last_update != current.last_update {

@@ -111,3 +111,19 @@ fn an_update_by_someone_else_in_between_is_a_difference() {
     assert_eq!(diffs.len(), 1);
     assert_eq!(diffs[0].subject, "the stack's last update");
 }
+
+/// A plan job that created the stack left Pulumi's salt in its own copy of
+/// the config; the apply job's checkout lacked it, and the refusal said
+/// only that two hashes differ.
+#[test]
+fn a_salt_only_the_planning_run_had_is_named() {
+    let approved = InfraPlan::new(target(), b"encryptionsalt: v1:abc\nconfig: {}\n", &changes("v2")).unwrap();
+    let now = InfraPlan::new(target(), b"config: {}\n", &changes("v2")).unwrap();
+    assert!(approved.config_salted && !now.config_salted);
+    let diffs = approved.differences(&now);
+    assert_eq!(diffs.len(), 1);
+    assert!(
+        diffs[0].now.contains("Pulumi created the stack while planning"),
+        "{diffs:?}"
+    );
+}
