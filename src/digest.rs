@@ -16,6 +16,11 @@ pub(crate) fn of_value(value: &serde_json::Value) -> String {
     sha256(value.to_string())
 }
 
+/// The first 12 hex digits: enough to tell two digests apart by eye.
+pub(crate) fn short(hash: &str) -> &str {
+    hash.get(..12).unwrap_or(hash)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

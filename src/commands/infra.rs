@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use crate::cli::StackArgs;
 use crate::commands::confirm::{self, Question};
-use crate::commands::{stack, Context};
+use crate::commands::{check_plan_path, stack, Context};
 use crate::github::pr_comment::{self, PullRequest};
 use crate::preview::value::render;
 use crate::preview::ChangeSet;
@@ -20,7 +20,7 @@ use crate::{Error, Exit, Refusal};
 
 mod saved_plan;
 
-use saved_plan::{check_plan_path, load_plan};
+use saved_plan::load_plan;
 
 /// The failure after an apply sits under the result section's heading.
 const APPLIED_FAILURE_HEADING: &str = "#### What went wrong";

@@ -61,6 +61,15 @@ impl Context {
     }
 }
 
+/// Exit 2 before the first AWS or Pulumi call when a plan could not be
+/// written where `--save-plan` (or `--save-stack-plan`) says.
+pub(crate) fn check_plan_path(path: Option<&std::path::Path>) -> Result<(), Error> {
+    match path {
+        Some(path) => crate::report::sink::check_writable(path).map_err(Error::OutputNotWritable),
+        None => Ok(()),
+    }
+}
+
 pub(crate) fn dispatch(cli: Cli) -> Result<Exit, Error> {
     let ctx = Context::from_process(cli.root)?;
     match cli.command {

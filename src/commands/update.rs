@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use crate::cli::{DeployArgs, OutputArgs, StackArgs, UpdateArgs};
 use crate::commands::update_board::Board;
-use crate::commands::{infra, stack, Context};
+use crate::commands::{check_plan_path, infra, stack, Context};
 use crate::contract::{Contract, ImageTag};
 use crate::ecs::pacing::Pacing;
 use crate::ecs::update::{ApprovedPlan, UpdateOptions, UpdateRequest};
@@ -26,9 +26,7 @@ pub(crate) fn update(ctx: &Context, args: UpdateArgs) -> Result<Exit, Error> {
     let (env, tags) = (args.env.clone(), requested_tags(&args));
     let sink = ctx.sink(args.output.summary.clone(), args.output.json);
     ctx.check_outputs(&sink)?;
-    if let Some(path) = &args.save_plan {
-        crate::report::sink::check_writable(path).map_err(Error::OutputNotWritable)?;
-    }
+    check_plan_path(args.save_plan.as_deref())?;
     check_poll_interval(ctx, args.poll_interval)?;
     let approved = load_plan(&args, &env, &tags)?;
     let contract = resolve_contract(ctx, &args, &env)?;
@@ -55,9 +53,8 @@ pub(crate) fn deploy(ctx: &Context, deploy: DeployArgs) -> Result<Exit, Error> {
     }
     // Both the stack's summary and the update's go to the same place.
     ctx.check_outputs(&ctx.sink(args.output.summary.clone(), args.output.json))?;
-    for path in [&args.save_plan, &save_stack_plan].into_iter().flatten() {
-        crate::report::sink::check_writable(path).map_err(Error::OutputNotWritable)?;
-    }
+    check_plan_path(args.save_plan.as_deref())?;
+    check_plan_path(save_stack_plan.as_deref())?;
     check_poll_interval(ctx, args.poll_interval)?;
     let approved = load_plan(&args, &env, &tags)?;
     let up_args = StackArgs {

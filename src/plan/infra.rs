@@ -10,7 +10,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{fingerprint, sha256, PlanError, FORMAT};
+use super::{fingerprint, push_differences, sha256, PlanError, FORMAT};
+use crate::digest::short;
 use crate::outcome::infra::{Action, PlanDifference};
 use crate::preview::{ChangeSet, DiffKind};
 
@@ -197,39 +198,27 @@ impl InfraPlan {
                 .map(|r| (r.urn.clone(), describe_resource(r)))
                 .collect()
         };
-        push_differences(&mut out, by_urn(self), by_urn(current), |urn| {
-            urn.rsplit("::").next().unwrap_or(urn).to_owned()
-        });
+        push_differences(
+            &mut out,
+            by_urn(self),
+            by_urn(current),
+            ("no change", "no change"),
+            |urn| urn.rsplit("::").next().unwrap_or(urn).to_owned(),
+        );
         let by_name = |plan: &InfraPlan| -> BTreeMap<String, String> {
             plan.outputs
                 .iter()
                 .map(|o| (o.name.clone(), describe_output(o)))
                 .collect()
         };
-        push_differences(&mut out, by_name(self), by_name(current), |name| {
-            format!("output {name}")
-        });
+        push_differences(
+            &mut out,
+            by_name(self),
+            by_name(current),
+            ("no change", "no change"),
+            |name| format!("output {name}"),
+        );
         out
-    }
-}
-
-/// One row per key whose description differs, or that only one side has.
-fn push_differences(
-    out: &mut Vec<PlanDifference>,
-    approved: BTreeMap<String, String>,
-    now: BTreeMap<String, String>,
-    subject: impl Fn(&str) -> String,
-) {
-    let keys: std::collections::BTreeSet<&String> = approved.keys().chain(now.keys()).collect();
-    for key in keys {
-        let (a, n) = (approved.get(key), now.get(key));
-        if a != n {
-            out.push(PlanDifference {
-                subject: subject(key),
-                approved: a.cloned().unwrap_or_else(|| "no change".to_owned()),
-                now: n.cloned().unwrap_or_else(|| "no change".to_owned()),
-            });
-        }
     }
 }
 
@@ -259,11 +248,6 @@ fn describe_output(o: &PlannedOutput) -> String {
         Some(h) => format!("{} (new value {})", o.kind.label(), short(h)),
         None => o.kind.label().to_owned(),
     }
-}
-
-/// The first 12 hex digits: enough to tell two values apart by eye.
-fn short(hash: &str) -> &str {
-    hash.get(..12).unwrap_or(hash)
 }
 
 #[cfg(test)]

@@ -65,6 +65,29 @@ pub(crate) fn fingerprint<T: Serialize>(value: &T) -> Result<String, PlanError> 
     serde_json::to_vec(value).map(sha256).map_err(PlanError::Encode)
 }
 
+/// One row per key whose description differs between the approved plan
+/// and now, or that only one side has; `absent` names a missing side
+/// (approved, now), `subject` a key.
+pub(crate) fn push_differences(
+    out: &mut Vec<crate::outcome::PlanDifference>,
+    approved: std::collections::BTreeMap<String, String>,
+    now: std::collections::BTreeMap<String, String>,
+    absent: (&str, &str),
+    subject: impl Fn(&str) -> String,
+) {
+    let keys: std::collections::BTreeSet<&String> = approved.keys().chain(now.keys()).collect();
+    for key in keys {
+        let (a, n) = (approved.get(key), now.get(key));
+        if a != n {
+            out.push(crate::outcome::PlanDifference {
+                subject: subject(key),
+                approved: a.cloned().unwrap_or_else(|| absent.0.to_owned()),
+                now: n.cloned().unwrap_or_else(|| absent.1.to_owned()),
+            });
+        }
+    }
+}
+
 /// Writes a plan next to its final name, then renames it into place: a
 /// reader never sees half a plan.
 pub(crate) fn write<T: Serialize>(path: &Path, plan: &T) -> Result<(), PlanError> {

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{fingerprint, sha256, PlanError, FORMAT};
+use super::{fingerprint, push_differences, sha256, PlanError, FORMAT};
 use crate::outcome::update::{MigrationReport, RevisionPlan, ServiceReport, StepResult};
 use crate::outcome::PlanDifference;
 
@@ -202,18 +202,8 @@ fn compare<T>(
     describe: impl Fn(&T) -> String,
 ) {
     let index = |items: &[T]| -> BTreeMap<String, String> { items.iter().map(|i| (key(i), describe(i))).collect() };
-    let (approved, now) = (index(approved), index(now));
-    let keys: std::collections::BTreeSet<&String> = approved.keys().chain(now.keys()).collect();
-    for k in keys {
-        let (a, n) = (approved.get(k), now.get(k));
-        if a != n {
-            out.push(PlanDifference {
-                subject: k.clone(),
-                approved: a.cloned().unwrap_or_else(|| "not in the plan".into()),
-                now: n.cloned().unwrap_or_else(|| "not there now".into()),
-            });
-        }
-    }
+    let absent = ("not in the plan", "not there now");
+    push_differences(out, index(approved), index(now), absent, |k| k.to_owned());
 }
 
 fn describe_family(f: &PlannedFamily) -> String {
@@ -222,7 +212,7 @@ fn describe_family(f: &PlannedFamily) -> String {
         "{action} revision {} with {} (content {})",
         f.from_revision,
         f.new_image,
-        f.content_sha256.get(..12).unwrap_or(&f.content_sha256)
+        crate::digest::short(&f.content_sha256)
     )
 }
 

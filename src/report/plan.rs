@@ -9,7 +9,7 @@ use crate::outcome::PlanCheck;
 
 /// `saved_hint` says how the saved plan is applied.
 pub(crate) fn markdown(plan: &PlanCheck, saved_hint: &str) -> String {
-    let short = plan.fingerprint.get(..12).unwrap_or(&plan.fingerprint);
+    let short = crate::digest::short(&plan.fingerprint);
     let file = inline(&plan.file);
     if plan.saved {
         return format!("Plan saved to `{file}` (fingerprint `{short}`): {saved_hint}.\n\n");

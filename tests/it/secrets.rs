@@ -1,48 +1,7 @@
 //! Credentials never reach a summary or `--json`, whatever variable holds
 //! them and whichever log line repeats them (issue 12, item 6).
 
-use aws_sdk_ecs::types::KeyValuePair;
-
-use crate::update_support::{register_copy, Sandbox, ALL_SERVICES};
-
-/// Registers a revision of `family` with `env` added to its first
-/// container, and moves `service` (if any) onto it.
-fn add_environment(sandbox: &Sandbox, family: &str, service: Option<&str>, env: &[(&str, &str)]) {
-    let ecs = sandbox.ecs();
-    sandbox.block_on(async {
-        let td = ecs
-            .describe_task_definition()
-            .task_definition(family)
-            .send()
-            .await
-            .expect("describe the family");
-        let td = td.task_definition().expect("a task definition").clone();
-        let mut containers = td.container_definitions().to_vec();
-        for (name, value) in env {
-            containers[0]
-                .environment
-                .get_or_insert_with(Vec::new)
-                .push(KeyValuePair::builder().name(*name).value(*value).build());
-        }
-        let new = register_copy(&ecs, &td, containers)
-            .send()
-            .await
-            .expect("register the revision");
-        if let Some(service) = service {
-            let arn = new
-                .task_definition()
-                .and_then(|t| t.task_definition_arn())
-                .expect("an ARN");
-            ecs.update_service()
-                .cluster("alpha-cluster")
-                .service(service)
-                .task_definition(arn)
-                .send()
-                .await
-                .expect("move the service");
-        }
-    });
-}
+use crate::update_support::{add_environment, Sandbox, ALL_SERVICES};
 
 /// An allow-listed `DATABASE_HOST=postgres://admin:SUPERSECRET@db` was
 /// printed whole in the dry run's summary and `--json`.

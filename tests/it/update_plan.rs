@@ -2,40 +2,10 @@
 //! registers and rolls what the approved dry run showed, and refuses with
 //! exit 6, writing nothing, when ECS moved in between.
 
-use crate::update_support::{register_copy, Sandbox};
+use crate::update_support::{add_environment, Sandbox};
 
 fn json(run: &crate::support::Run) -> serde_json::Value {
     serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("no JSON on stdout ({e}): {run:?}"))
-}
-
-/// Registers a new revision of `family` (the same content) and rolls the
-/// service to it, as another pipeline or a person would.
-fn roll_another_revision(sandbox: &Sandbox, family: &str) {
-    let ecs = sandbox.ecs();
-    sandbox.block_on(async {
-        let td = ecs
-            .describe_task_definition()
-            .task_definition(family)
-            .send()
-            .await
-            .expect("describe");
-        let td = td.task_definition().expect("task definition");
-        let new = register_copy(&ecs, td, td.container_definitions().to_vec())
-            .send()
-            .await
-            .expect("register");
-        let arn = new
-            .task_definition()
-            .and_then(|t| t.task_definition_arn())
-            .expect("arn");
-        ecs.update_service()
-            .cluster("alpha-cluster")
-            .service(family)
-            .task_definition(arn)
-            .send()
-            .await
-            .expect("update service");
-    });
 }
 
 #[test]
@@ -54,7 +24,7 @@ fn update_rolled_whatever_ecs_ran_after_the_approval() {
     assert!(sandbox.summary().contains("Plan saved to"), "{}", sandbox.summary());
 
     // Another revision of gunicorn rolls out after the reviewer approved.
-    roll_another_revision(&sandbox, "alpha-gunicorn");
+    add_environment(&sandbox, "alpha-gunicorn", Some("alpha-gunicorn"), &[]);
     sandbox.wait_stable("alpha-cluster", &["alpha-gunicorn"]);
     sandbox.clear_calls();
     let refused = sandbox.update(&contract, &["--backend", "v2", "--plan", plan, "--json"]);

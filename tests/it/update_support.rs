@@ -352,3 +352,44 @@ pub fn register_copy(
         .set_memory(td.memory().map(str::to_owned))
         .set_execution_role_arn(td.execution_role_arn().map(str::to_owned))
 }
+
+/// Registers a revision of `family` with `env` added to its first
+/// container, and moves `service` (if any) onto it.
+pub fn add_environment(sandbox: &Sandbox, family: &str, service: Option<&str>, env: &[(&str, &str)]) {
+    let ecs = sandbox.ecs();
+    sandbox.block_on(async {
+        let td = ecs
+            .describe_task_definition()
+            .task_definition(family)
+            .send()
+            .await
+            .expect("describe the family");
+        let td = td.task_definition().expect("a task definition").clone();
+        let mut containers = td.container_definitions().to_vec();
+        for (name, value) in env {
+            containers[0].environment.get_or_insert_with(Vec::new).push(
+                aws_sdk_ecs::types::KeyValuePair::builder()
+                    .name(*name)
+                    .value(*value)
+                    .build(),
+            );
+        }
+        let new = register_copy(&ecs, &td, containers)
+            .send()
+            .await
+            .expect("register the revision");
+        if let Some(service) = service {
+            let arn = new
+                .task_definition()
+                .and_then(|t| t.task_definition_arn())
+                .expect("an ARN");
+            ecs.update_service()
+                .cluster("alpha-cluster")
+                .service(service)
+                .task_definition(arn)
+                .send()
+                .await
+                .expect("move the service");
+        }
+    });
+}

@@ -10,19 +10,10 @@ use crate::cli::StackArgs;
 use crate::outcome::infra::{Action, Outcome, PlanCheck};
 use crate::plan::infra::{InfraPlan, Target};
 use crate::plan::{self, PlanError};
-use crate::report::sink::check_writable;
 use crate::{Error, Exit};
 
 /// The most a stack config file may weigh before it is hashed.
 const CONFIG_CAP: u64 = 1 << 20;
-
-/// Exit 2 before Pulumi runs when the plan could not be written there.
-pub(super) fn check_plan_path(path: Option<&Path>) -> Result<(), Error> {
-    match path {
-        Some(path) => check_writable(path).map_err(Error::OutputNotWritable),
-        None => Ok(()),
-    }
-}
 
 /// Reads an approved plan and refuses one made for another stack or
 /// command, before Pulumi runs.

@@ -103,7 +103,7 @@ pub(crate) struct UpdateRun<'a> {
     started: Instant,
     deadline: Instant,
     /// How the run compared with an approved plan (`--plan`), for the report.
-    approved_check: std::cell::RefCell<Option<crate::outcome::PlanCheck>>,
+    approved_check: Option<crate::outcome::PlanCheck>,
 }
 
 impl<'a> UpdateRun<'a> {
@@ -115,7 +115,7 @@ impl<'a> UpdateRun<'a> {
             progress,
             started,
             deadline: started + request.options.timeout,
-            approved_check: std::cell::RefCell::new(None),
+            approved_check: None,
         }
     }
 
@@ -130,14 +130,14 @@ impl<'a> UpdateRun<'a> {
     /// Runs the update. `Err` only for problems found before anything was
     /// written (missing families or services, a foreign deployment); once
     /// ECS changes, every ending is a report of what was written.
-    pub(crate) async fn run(self) -> Result<UpdateReport, EcsError> {
+    pub(crate) async fn run(mut self) -> Result<UpdateReport, EcsError> {
         // 1 and 2. Read what runs now, and plan.
         let mut plan = within(self.deadline, "the reads that plan the update", self.plan()).await?;
         let gate_needed = plan.gate_needed(self.contract());
         // 2b. With `--plan`: nothing moved since it was approved.
         let check = self.check_approved(&plan, gate_needed)?;
         let changed = check.as_ref().is_some_and(|c| !c.differences.is_empty());
-        *self.approved_check.borrow_mut() = check;
+        self.approved_check = check;
         if changed {
             let ending = Ending::new(
                 UpdateOutcome::ChangedSinceApproved,
@@ -270,7 +270,7 @@ impl<'a> UpdateRun<'a> {
         report.outcome = ending.outcome;
         report.message = ending.message;
         report.duration_secs = self.started.elapsed().as_secs_f64();
-        report.plan = self.approved_check.borrow().clone();
+        report.plan = self.approved_check.clone();
         report
     }
 }
