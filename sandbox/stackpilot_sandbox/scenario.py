@@ -3,7 +3,8 @@
 A scenario decides, for every task the sandbox starts, how long each lifecycle
 phase takes, whether and how it exits, what it logs, and whether it can be
 placed at all. It also says which API calls are throttled and which task
-families run as real local processes. Durations are AWS seconds; `timeScale`
+families run as real local processes, and which CloudFormation resources
+fail (`cloudformation.failures`). Durations are AWS seconds; `timeScale`
 turns them into real seconds.
 """
 
@@ -123,6 +124,38 @@ class LocalCommand:
     timeout_seconds: float = 600.0
 
 
+class StackOperation(StrEnum):
+    """What CloudFormation is doing to a resource when a failure rule hits it."""
+
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+
+
+DEFAULT_RESOURCE_FAILURE = "Resource handler returned message: \"Internal Failure\" (HandlerErrorCode: InternalFailure)"
+
+
+@dataclass(frozen=True)
+class ResourceFailure:
+    """Makes a CloudFormation resource fail (the scenario's
+    `cloudformation.failures`); every key given must match."""
+
+    reason: str = DEFAULT_RESOURCE_FAILURE
+    logical_id: str | None = None
+    resource_type: str | None = None
+    stack: str | None = None
+    operation: StackOperation | None = None  # None: any
+
+    def matches(self, stack: str, logical_id: str, resource_type: str, operation: StackOperation) -> bool:
+        checks = (
+            (self.logical_id, logical_id),
+            (self.resource_type, resource_type),
+            (self.stack, stack),
+            (self.operation, operation),
+        )
+        return all(want is None or want == have for want, have in checks)
+
+
 @dataclass(frozen=True)
 class Scenario:
     name: str = "default"
@@ -131,6 +164,16 @@ class Scenario:
     rules: tuple[Rule, ...] = ()
     throttling: Throttling = Throttling()
     local: tuple[LocalCommand, ...] = ()
+    resource_failures: tuple[ResourceFailure, ...] = ()
+
+    def resource_failure(
+        self, stack: str, logical_id: str, resource_type: str, operation: StackOperation
+    ) -> str | None:
+        """The reason the first matching failure rule gives, or None."""
+        for failure in self.resource_failures:
+            if failure.matches(stack, logical_id, resource_type, operation):
+                return failure.reason
+        return None
 
     def plan_for(self, task: TaskFacts) -> TaskPlan:
         """First matching rule wins over the defaults."""
@@ -236,9 +279,38 @@ def _local_command(raw: Any, index: int) -> LocalCommand:
         raise ScenarioError(f"{where}: {err}") from err
 
 
+_FAILURE_KEYS = {"logicalId": "logical_id", "type": "resource_type", "stack": "stack"}
+
+
+def _resource_failure(raw: Any, index: int) -> ResourceFailure:
+    where = f"cloudformation.failures[{index}]"
+    entry = _mapping(raw, where)
+    _reject_unknown(entry, {"match", "operation", "reason"}, where)
+    match = _mapping(entry.get("match"), f"{where}.match")
+    _reject_unknown(match, set(_FAILURE_KEYS), f"{where}.match")
+    if not match:
+        raise ScenarioError(f"{where}.match needs logicalId, type or stack")
+    operation = entry.get("operation")
+    if operation is not None and operation not in set(StackOperation):
+        raise ScenarioError(f"{where}.operation must be one of {', '.join(StackOperation)}")
+    return ResourceFailure(
+        reason=str(entry.get("reason", DEFAULT_RESOURCE_FAILURE)),
+        operation=None if operation is None else StackOperation(operation),
+        **{_FAILURE_KEYS[k]: str(v) for k, v in match.items()},
+    )
+
+
+def _resource_failures(raw: dict[str, Any]) -> tuple[ResourceFailure, ...]:
+    _reject_unknown(raw, {"failures"}, "cloudformation")
+    failures = raw.get("failures") or []
+    if not isinstance(failures, list):
+        raise ScenarioError("cloudformation.failures must be a list of {match, operation, reason}")
+    return tuple(_resource_failure(entry, i) for i, entry in enumerate(failures))
+
+
 def parse_scenario(raw: dict[str, Any] | None) -> Scenario:
     raw = _mapping(raw, "the scenario")
-    _reject_unknown(raw, {"name", "timeScale", "tasks", "throttling", "local"}, "the scenario")
+    _reject_unknown(raw, {"name", "timeScale", "tasks", "throttling", "local", "cloudformation"}, "the scenario")
     tasks = _mapping(raw.get("tasks"), "tasks")
     rules_raw = tasks.pop("rules", []) or []
     defaults = dataclasses.replace(TaskPlan(), **_plan_overrides(tasks, "tasks"))
@@ -257,6 +329,7 @@ def parse_scenario(raw: dict[str, Any] | None) -> Scenario:
         rules=tuple(_rule(r, i) for i, r in enumerate(rules_raw)),
         throttling=throttling,
         local=local,
+        resource_failures=_resource_failures(_mapping(raw.get("cloudformation"), "cloudformation")),
     )
 
 

@@ -31,7 +31,7 @@ from moto.moto_server.werkzeug_app import (
 )
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from . import control, ecs_backend, executor
+from . import cfn_responses, control, ecs_backend, executor
 from .call_log import is_mutating
 from .faults import throttling_response
 from .runtime import RUNTIME
@@ -146,19 +146,28 @@ class QuietRequestHandler(MotoRequestHandler):
         pass
 
 
+# Services the sandbox answers from backends of its own (their registries),
+# each naming the URL module whose response class answers its requests.
+SANDBOX_BACKENDS = {
+    "ecs": ecs_backend.sandbox_ecs_backends,
+    "cloudformation": cfn_responses.sandbox_cloudformation_backends,
+}
+
+
 def create_app(service: str) -> Flask:
-    """moto's app for each service, except ECS: its routes come from the
-    sandbox's own backend (ecs_urls.py), answered by SandboxEcsResponse."""
-    if service != "ecs":
+    """moto's app for each service, except those in SANDBOX_BACKENDS: their
+    routes come from the sandbox's own backends (ECS: ecs_urls.py answered by
+    SandboxEcsResponse; CloudFormation: cfn_responses.py)."""
+    if service not in SANDBOX_BACKENDS:
         return create_backend_app(service)
-    app = Flask("stackpilot-sandbox-ecs")
+    app = Flask(f"stackpilot-sandbox-{service}")
     app.request_class = BackendRequest
     app.url_map.converters["regex"] = RegexConverter
-    backend = ecs_backend.sandbox_ecs_backends[DEFAULT_ACCOUNT_ID]["us-east-1"]
+    backend = SANDBOX_BACKENDS[service][DEFAULT_ACCOUNT_ID]["us-east-1"]
     for index, (path, handler) in enumerate(backend.flask_paths.items()):
         app.add_url_rule(
             path,
-            endpoint=f"ecs-{index}",
+            endpoint=f"{service}-{index}",
             view_func=convert_to_flask_response(handler),
             methods=HTTP_METHODS,
             strict_slashes=False,
