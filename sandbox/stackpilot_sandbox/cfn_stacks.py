@@ -29,7 +29,9 @@ from moto.cloudformation.parsing import (
 )
 from moto.core.exceptions import ServiceException
 from moto.core.utils import utcnow
+from moto.iam.models import iam_backends
 from moto.s3.exceptions import BucketAlreadyExists
+from moto.utilities.utils import get_partition
 
 from .cfn_changes import references
 from .runtime import RUNTIME
@@ -203,7 +205,11 @@ class SandboxResourceMap(ResourceMap):
     def remove(self, logical_id: str, body: dict[str, Any]) -> None:
         instance = self._parsed_resources.get(logical_id)
         if instance is not None and not isinstance(instance, Placeholder) and not isinstance(instance, str):
-            self._delete_resource(instance, body)
+            if body["Type"] == "AWS::IAM::ManagedPolicy":
+                # moto's CloudFormation never deletes managed policies.
+                iam_backends[self._account_id][get_partition(self._region_name)].delete_policy(instance.arn)
+            else:
+                self._delete_resource(instance, body)
         self._parsed_resources.pop(logical_id, None)
 
     def instance(self, logical_id: str) -> Any:
