@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from harness import network
 
+from moto.cloudformation.models import CloudFormationBackend, cloudformation_backends
+from moto.cloudformation.responses import CloudFormationResponse
 from moto.ec2.models.elastic_network_interfaces import NetworkInterface
 from moto.ecs.models import EC2ContainerServiceBackend, ecs_backends
 from moto.ecs.responses import EC2ContainerServiceResponse
 
+from stackpilot_sandbox.cfn_responses import SandboxCloudFormationResponse
+from stackpilot_sandbox.cloudformation import SandboxCloudFormationBackend, sandbox_cloudformation_backends
 from stackpilot_sandbox.ecs_backend import SandboxEcsBackend, sandbox_ecs_backends
 from stackpilot_sandbox.ecs_responses import SandboxEcsResponse
 from stackpilot_sandbox.server import build_server
@@ -20,6 +24,9 @@ def test_building_a_server_leaves_moto_as_it_was():
         assert all(account.backend is EC2ContainerServiceBackend for account in ecs_backends.values())
         assert not hasattr(EC2ContainerServiceResponse, "list_service_deployments")
         assert not hasattr(NetworkInterface, "private_dns_name")
+        assert cloudformation_backends.backend is CloudFormationBackend
+        assert all(account.backend is CloudFormationBackend for account in cloudformation_backends.values())
+        assert CloudFormationResponse.describe_stack_events is not SandboxCloudFormationResponse.describe_stack_events
     finally:
         server.server_close()
 
@@ -28,6 +35,12 @@ def test_ecs_requests_reach_the_sandbox_backend():
     backend = sandbox_ecs_backends["123456789012"]["us-east-1"]
     assert isinstance(backend, SandboxEcsBackend)
     assert list(backend.flask_paths.values()) == [SandboxEcsResponse.dispatch]
+
+
+def test_cloudformation_requests_reach_the_sandbox_backend():
+    backend = sandbox_cloudformation_backends["123456789012"]["us-east-1"]
+    assert isinstance(backend, SandboxCloudFormationBackend)
+    assert list(backend.flask_paths.values()) == [SandboxCloudFormationResponse.dispatch]
 
 
 def test_a_task_runs_in_a_vpc_without_dns_hostnames(sandbox):
