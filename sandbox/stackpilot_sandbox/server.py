@@ -31,7 +31,7 @@ from moto.moto_server.werkzeug_app import (
 )
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from . import cfn_responses, control, ecs_backend, executor
+from . import control, ecs_backend, executor
 from .call_log import is_mutating
 from .faults import throttling_response
 from .runtime import RUNTIME
@@ -146,24 +146,31 @@ class QuietRequestHandler(MotoRequestHandler):
         pass
 
 
-# Services the sandbox answers from backends of its own (their registries),
-# each naming the URL module whose response class answers its requests.
-SANDBOX_BACKENDS = {
-    "ecs": ecs_backend.sandbox_ecs_backends,
-    "cloudformation": cfn_responses.sandbox_cloudformation_backends,
-}
+def sandbox_backends(service: str) -> Any:
+    """The sandbox's own registry for `service`, or None when moto's serves it.
+    CloudFormation's is imported on first use: it loads every moto model, and
+    a heap that large makes garbage collection pause ECS requests long enough
+    to skip over short task phases."""
+    if service == "ecs":
+        return ecs_backend.sandbox_ecs_backends
+    if service == "cloudformation":
+        from .cfn_responses import sandbox_cloudformation_backends
+
+        return sandbox_cloudformation_backends
+    return None
 
 
 def create_app(service: str) -> Flask:
-    """moto's app for each service, except those in SANDBOX_BACKENDS: their
-    routes come from the sandbox's own backends (ECS: ecs_urls.py answered by
-    SandboxEcsResponse; CloudFormation: cfn_responses.py)."""
-    if service not in SANDBOX_BACKENDS:
+    """moto's app for each service, except those the sandbox has backends of
+    its own for: their routes come from those backends (ECS: ecs_urls.py
+    answered by SandboxEcsResponse; CloudFormation: cfn_responses.py)."""
+    registry = sandbox_backends(service)
+    if registry is None:
         return create_backend_app(service)
     app = Flask(f"stackpilot-sandbox-{service}")
     app.request_class = BackendRequest
     app.url_map.converters["regex"] = RegexConverter
-    backend = SANDBOX_BACKENDS[service][DEFAULT_ACCOUNT_ID]["us-east-1"]
+    backend = registry[DEFAULT_ACCOUNT_ID]["us-east-1"]
     for index, (path, handler) in enumerate(backend.flask_paths.items()):
         app.add_url_rule(
             path,
