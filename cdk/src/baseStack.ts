@@ -45,6 +45,9 @@ export class BaseStack extends Stack {
             id: "CloudFormation-Validate::W3010",
             reason: "zones are named in config, not looked up, so subnets never move",
         });
+        if (sandbox) {
+            Validations.of(this).acknowledge({ id: "CloudFormation-Validate::W2501", reason: "the sandbox database's password is a placeholder" });
+        }
         const vpc = new CfnVPC(this, "Vpc", { cidrBlock: settings.vpcCidr, enableDnsHostnames: true, enableDnsSupport: true, tags: named("vpc") });
         const gateway = new CfnInternetGateway(this, "InternetGateway", { tags: named("igw") });
         const attachment = new CfnVPCGatewayAttachment(this, "InternetGatewayAttachment", { vpcId: vpc.ref, internetGatewayId: gateway.ref });
@@ -100,10 +103,13 @@ export class BaseStack extends Stack {
             loadBalancerArn: alb.ref, port: 80, protocol: "HTTP",
             defaultActions: [{ type: "redirect", redirectConfig: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } }],
         });
+        // The sandbox has no ACM certificate to terminate TLS with: there the port-443
+        // listener speaks plain HTTP, and the app envs' rules attach to it all the same.
         const https = new CfnListener(this, "HttpsListener", {
-            loadBalancerArn: alb.ref, port: 443, protocol: "HTTPS",
-            sslPolicy: "ELBSecurityPolicy-TLS13-1-2-2021-06",
-            certificates: [{ certificateArn: settings.certificateArn }],
+            loadBalancerArn: alb.ref, port: 443,
+            ...(sandbox
+                ? { protocol: "HTTP" }
+                : { protocol: "HTTPS", sslPolicy: "ELBSecurityPolicy-TLS13-1-2-2021-06", certificates: [{ certificateArn: settings.certificateArn }] }),
             defaultActions: [{ type: "fixed-response", fixedResponseConfig: { contentType: "text/plain", statusCode: "404", messageBody: "no such environment" } }],
         });
 
@@ -122,7 +128,9 @@ export class BaseStack extends Stack {
             },
         });
         const dbSubnets = new CfnDBSubnetGroup(this, "DatabaseSubnets", { dbSubnetGroupDescription: `${env}: private subnets`, subnetIds: privateSubnetIds });
-        const parameters = new CfnDBParameterGroup(this, "DatabaseParameters", {
+        // moto passes a Ref to a DBParameterGroup to the instance as an object, not a
+        // name, and fails: the sandbox's instance keeps the default group.
+        const parameters = sandbox ? undefined : new CfnDBParameterGroup(this, "DatabaseParameters", {
             family: postgresFamily(database.engineVersion),
             description: `${env}: PostgreSQL with TLS required`,
             parameters: { "rds.force_ssl": "1" },
@@ -136,10 +144,10 @@ export class BaseStack extends Stack {
             masterUsername: database.username,
             masterUserPassword: secret
                 ? Fn.join("", ["{{resolve:secretsmanager:", secret.ref, ":SecretString:password}}"])
-                : SANDBOX_PLACEHOLDERS.dbPassword,
+                : SANDBOX_PLACEHOLDERS.dbPassword, // sandbox only: moto has no dynamic references
             port: String(POSTGRES_PORT),
             dbSubnetGroupName: dbSubnets.ref,
-            dbParameterGroupName: parameters.ref,
+            dbParameterGroupName: parameters?.ref,
             vpcSecurityGroups: [db.attrGroupId],
             publiclyAccessible: false,
             multiAz: database.multiAz,
