@@ -19,8 +19,9 @@ test("every key in a stack file is in pulumi/README.md", () => {
 
 test("every key the programs read is in pulumi/README.md", () => {
     for (const layer of ["base", "app"]) {
-        const source = fs.readFileSync(path.join(REPO_ROOT, "pulumi", layer, "src/settings.ts"), "utf8");
-        const keys = [...source.matchAll(/(?:config\.(?:require|get)\w*(?:<.*?>)?\(|repository\(config,\s*)"([A-Za-z]+)"/g)].map((m) => m[1]);
+        // The rules over a ConfigSource, shared with the CDK app (cdk/).
+        const source = fs.readFileSync(path.join(REPO_ROOT, "pulumi", layer, "src/settingRules.ts"), "utf8");
+        const keys = [...source.matchAll(/config\.(?:require|get)\w*(?:<.*?>)?\("([A-Za-z]+)"/g)].map((m) => m[1]);
         assert.ok(keys.length >= (layer === "base" ? 8 : 12), `found only ${keys.join(", ")} in ${layer}`);
         for (const key of keys) {
             assert.ok(readme.includes(`\`stackpilot-${layer}:${key}\``), `stackpilot-${layer}:${key}`);

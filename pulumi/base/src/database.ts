@@ -5,6 +5,9 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { DatabaseSettings } from "./settings";
+import { postgresFamily } from "./settingRules";
+
+export { postgresFamily } from "./settingRules";
 
 export interface DatabaseArgs {
     env: string;
@@ -17,15 +20,6 @@ export interface DatabaseArgs {
 export interface Database {
     instance: aws.rds.Instance;
     secret: aws.secretsmanager.Secret;
-}
-
-/** The parameter group family for an engine version such as "16" or "16.4". */
-export function postgresFamily(engineVersion: string): string {
-    const major = engineVersion.split(".")[0];
-    if (!/^\d+$/.test(major)) {
-        throw new Error(`database.engineVersion must start with a major version, got ${engineVersion}`);
-    }
-    return `postgres${major}`;
 }
 
 export function createDatabase(args: DatabaseArgs, opts: pulumi.CustomResourceOptions): Database {

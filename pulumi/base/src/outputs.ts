@@ -1,7 +1,7 @@
 // The outputs the base stack exports: the only interface the app stack sees.
 // The app project imports this type, so a rename breaks its type check
-// instead of a deploy.
-import * as pulumi from "@pulumi/pulumi";
+// instead of a deploy. Plain types only (no Pulumi import), so the CDK app in
+// cdk/ exports and imports exactly these keys too.
 
 export interface BaseOutputs {
     env: string;
@@ -24,8 +24,6 @@ export interface BaseOutputs {
     assetsBucketName: string;
     assetsBucketArn: string;
 }
-
-export type BaseOutputInputs = { [K in keyof BaseOutputs]: pulumi.Input<BaseOutputs[K]> };
 
 /** Every key the app stack may read, in a stable order (tests compare against it). */
 export const BASE_OUTPUT_KEYS: readonly (keyof BaseOutputs)[] = [

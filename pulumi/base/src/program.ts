@@ -7,9 +7,11 @@ import { createDatabase } from "./database";
 import { envTags } from "./envName";
 import { createLoadBalancer } from "./loadBalancer";
 import { createNetwork } from "./network";
-import { BaseOutputInputs } from "./outputs";
+import { BaseOutputs } from "./outputs";
 import { createSecurityGroups } from "./securityGroups";
 import { BaseSettings } from "./settings";
+
+export type BaseOutputInputs = { [K in keyof BaseOutputs]: pulumi.Input<BaseOutputs[K]> };
 
 export function createBase(settings: BaseSettings, opts: pulumi.CustomResourceOptions = {}): BaseOutputInputs {
     const { env } = settings;

@@ -1,8 +1,8 @@
 // The base program under mocks, with the real stacks/base/Pulumi.dev.yaml.
 import assert from "node:assert/strict";
 import { before, test } from "node:test";
-import { BASE_OUTPUT_KEYS, BaseOutputInputs } from "../src/outputs";
-import { createBase } from "../src/program";
+import { BASE_OUTPUT_KEYS } from "../src/outputs";
+import { BaseOutputInputs, createBase } from "../src/program";
 import { loadBaseSettings } from "../src/settings";
 import { isSecret, MockRun, plain, settle, stackConfig, startMocks, valueOf } from "./harness";
 
