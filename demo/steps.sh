@@ -21,21 +21,22 @@ look() {
 }
 
 step_postgres() {
-  section "1/7 A throwaway PostgreSQL, standing in for the shared RDS instance"
+  section "1/8 A throwaway PostgreSQL, standing in for the shared RDS instance"
   pg_start "$work/postgres"
   say "$("$(pg_bindir)/postgres" --version) on 127.0.0.1:$PGPORT, run as user '${PG_OS_USER}',"
   say "data in a temp dir, trust auth on loopback only. Both app envs will share it, as they share RDS."
 }
 
 step_infrastructure() {
-  section "2/7 Infrastructure pipeline: the real Pulumi CLI ($(pulumi version)), local file backend"
+  section "4/8 Infrastructure pipeline: the real Pulumi CLI ($(pulumi version)), state in the bootstrap bucket"
   say "The real app program (pulumi/app) needs Pulumi's 'aws' provider plugin. This machine is"
   say "offline and cannot download it, so the demo runs a stand-in program with the app stack's"
   say "shape (demo/infra: every resource is a state-only fixture resource) through the same"
   say "stackpilot commands: up (preview, Markdown summary, apply, the 'deploy' output), preview."
-  export PULUMI_HOME="$work/pulumi-home" PULUMI_BACKEND_URL="file://$work/pulumi-state"
-  export PULUMI_CONFIG_PASSPHRASE=demo-only PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
-  mkdir -p "$work/pulumi-state"
+  say "No PULUMI_BACKEND_URL and no passphrase: stackpilot finds the bootstrap stack, keeps the"
+  say "stacks in its bucket and creates them with its KMS key as secrets provider."
+  export PULUMI_HOME="$work/pulumi-home" PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
+  unset PULUMI_BACKEND_URL PULUMI_CONFIG_PASSPHRASE PULUMI_CONFIG_PASSPHRASE_FILE
   # A copy, because Pulumi writes each new stack's encryption salt into its config file.
   cp -r demo/infra "$work/infra"
   for env in alpha beta; do
@@ -47,17 +48,21 @@ step_infrastructure() {
   done
   say "A change for review, as a pull request would bring it: gunicorn gets more CPU."
   printf '   $ pulumi config set gunicornCpu 512 --stack alpha\n'
-  (cd "$work/infra/pulumi/app" && pulumi config set gunicornCpu 512 --stack alpha --non-interactive) \
+  (cd "$work/infra/pulumi/app" && PULUMI_BACKEND_URL="$(state_backend_url)" \
+    pulumi config set gunicornCpu 512 --stack alpha --non-interactive) \
     || die "pulumi config set failed"
   show_run infra-alpha-preview "$stackpilot" preview app alpha --root "$work/infra" --summary "$out/infra-alpha-preview.md"
   [[ $rc -eq 0 ]] || die "stackpilot preview exited $rc"
   sed -n '1,/^| ~/p' "$out/infra-alpha-preview.md" | grep -v '^$' | sed 's/^/     /'
+  say "Where the env's state, secrets, roles and lease are, and whether each answers:"
+  show_run doctor "$stackpilot" doctor alpha --root "$work/infra"
+  [[ $rc -eq 0 ]] || die "stackpilot doctor alpha exited $rc"
   say "On a machine with internet, the real stacks run the same way against this sandbox:"
   sed 's/^/     /' demo/with-internet.md
 }
 
 step_sandbox() {
-  section "3/7 The local AWS sandbox (moto, with an ECS that rolls, crashes and rolls back)"
+  section "2/8 The local AWS sandbox (moto, with an ECS that rolls, crashes and rolls back)"
   # Started at the repo root: the scenario's `cwd: demo/app` is relative to it.
   # PG* and STATIC_ROOT reach the migration through the sandbox's environment.
   # The launcher waits (bounded) for it and prints AWS_ENDPOINT_URL= and
@@ -85,9 +90,25 @@ step_sandbox() {
   look services alpha
 }
 
+step_bootstrap() {
+  section "3/8 The account made ready: stackpilot bootstrap (CloudFormation in the sandbox)"
+  show_run bootstrap "$stackpilot" bootstrap --github-repo acme/ublog --env dev --env alpha --env beta \
+    --yes --summary "$out/bootstrap.md"
+  [[ $rc -eq 0 ]] || die "stackpilot bootstrap exited $rc; see $out/logs/bootstrap.log"
+  sed -n '/^### What the account has/,/^$/p' "$out/bootstrap.md" | sed 's/^/     /'
+  say "Run again, it finds nothing to change (and leaves no change set behind):"
+  show_run bootstrap-again "$stackpilot" bootstrap --yes --summary "$out/bootstrap-again.md"
+  [[ $rc -eq 0 ]] || die "the second stackpilot bootstrap exited $rc"
+}
+
+# The bootstrap bucket as a Pulumi backend URL, for calling pulumi itself.
+state_backend_url() {
+  printf 's3://stackpilot-bootstrap-123456789012-us-east-1?region=us-east-1&endpoint=%s&s3ForcePathStyle=true' "$AWS_ENDPOINT_URL"
+}
+
 step_update() { # env tag step-number
   local env="$1" tag="$2"
-  section "$3/7 App update: $env to backend $tag (migration gate, then every backend service at once)"
+  section "$3/8 App update: $env to backend $tag (migration gate, then every backend service at once)"
   show_run "update-$env-$tag" "$stackpilot" update "$env" --backend "$tag" \
     --contract "$out/$env.contract.json" --summary "$out/update-$env-$tag.md"
   [[ $rc -eq 0 ]] || die "stackpilot update $env exited $rc (expected 0); summary: $out/update-$env-$tag.md, log: $out/logs/update-$env-$tag.log"
@@ -111,7 +132,7 @@ step_show_databases() {
 
 step_bad_image() { # env tag
   local env="$1" tag="$2"
-  section "6/7 A bad image: $env to backend $tag (gunicorn crashes on start), rolled back as a unit"
+  section "7/8 A bad image: $env to backend $tag (gunicorn crashes on start), rolled back as a unit"
   show_run "update-$env-$tag" "$stackpilot" update "$env" --backend "$tag" \
     --contract "$out/$env.contract.json" --summary "$out/update-$env-$tag.md"
   [[ $rc -eq 3 ]] || die "stackpilot update $env --backend $tag exited $rc (expected 3: failed and rolled back); summary: $out/update-$env-$tag.md"
@@ -120,7 +141,7 @@ step_bad_image() { # env tag
 }
 
 step_where_to_look() {
-  section "7/7 The Markdown summaries (kept): $out"
+  section "8/8 The Markdown summaries (kept): $out"
   (cd "$out" && ls -1 ./*.md | sed 's#^\./#     #')
   cat <<EOF
    What a person looks at (in GitHub Actions these are the job summaries):

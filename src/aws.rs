@@ -50,6 +50,29 @@ pub async fn sdk_config(region: &str) -> SdkConfig {
         .await
 }
 
+/// The same configuration for commands that are not about one contract:
+/// the region given, else the standard chain's (`AWS_REGION`, the
+/// profile). `None` when neither names one.
+pub async fn sdk_config_any_region(region: Option<&str>) -> Option<SdkConfig> {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .retry_config(retry_config())
+        .timeout_config(timeout_config());
+    if let Some(region) = region {
+        loader = loader.region(Region::new(region.to_owned()));
+    }
+    let config = loader.load().await;
+    config.region().is_some().then_some(config)
+}
+
+/// S3 with path-style addressing whenever an endpoint is set: a local
+/// sandbox at `127.0.0.1:<port>` has no per-bucket host names.
+pub fn s3_client(config: &SdkConfig) -> aws_sdk_s3::Client {
+    let s3 = aws_sdk_s3::config::Builder::from(config)
+        .force_path_style(config.endpoint_url().is_some())
+        .build();
+    aws_sdk_s3::Client::from_conf(s3)
+}
+
 /// The longest wait between two attempts of one call. The SDK's default
 /// (20 s) is longer than a poll interval: a watcher would rather ask again
 /// on its next poll than sit out a long backoff.
@@ -67,6 +90,28 @@ pub fn timeout_config() -> TimeoutConfig {
         .operation_attempt_timeout(ATTEMPT_TIMEOUT)
         .operation_timeout(OPERATION_TIMEOUT)
         .build()
+}
+
+/// The small runtime every command's AWS calls run on.
+pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread().enable_all().build()
+}
+
+/// What went wrong with one call, for a message: the code and message AWS
+/// answered with, or the transport's chain of causes.
+pub fn call_failure<E, R>(err: &aws_sdk_ecs::error::SdkError<E, R>) -> String
+where
+    E: aws_sdk_ecs::error::ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    match err.as_service_error() {
+        Some(e) => format!(
+            "{}: {}",
+            e.code().unwrap_or("error"),
+            e.message().unwrap_or("(no message)")
+        ),
+        None => crate::ecs::error_chain(err),
+    }
 }
 
 /// Whether an endpoint URL points at this machine (the local sandbox).

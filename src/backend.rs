@@ -3,8 +3,10 @@
 //!
 //! Precedence follows Pulumi's own: `PULUMI_BACKEND_URL`, then the project's
 //! `backend.url`, then the account `pulumi login` chose. With none of them,
-//! stackpilot uses a local file backend inside the repository so that a
-//! first run works without any account.
+//! the state bucket of the account's bootstrap stack (`stackpilot
+//! bootstrap`), whose KMS key then encrypts new stacks' secrets. With no
+//! bootstrap stack either, stackpilot uses a local file backend inside the
+//! repository so that a first run works without any account.
 
 use std::path::{Path, PathBuf};
 
@@ -29,6 +31,8 @@ pub enum BackendError {
         "the stack's secrets are encrypted with a passphrase, but neither PULUMI_CONFIG_PASSPHRASE nor PULUMI_CONFIG_PASSPHRASE_FILE is set; export one of them (in GitHub Actions, from a repository secret)"
     )]
     MissingPassphrase,
+    #[error(transparent)]
+    Bootstrap(#[from] crate::bootstrap::LookupError),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -37,6 +41,8 @@ pub enum BackendOrigin {
     Environment,
     Project,
     Login,
+    /// The state bucket of the account's bootstrap stack.
+    Bootstrap,
     Default,
 }
 
@@ -46,6 +52,7 @@ impl BackendOrigin {
             BackendOrigin::Environment => "PULUMI_BACKEND_URL",
             BackendOrigin::Project => "Pulumi.yaml backend.url",
             BackendOrigin::Login => "pulumi login",
+            BackendOrigin::Bootstrap => "the bootstrap stack",
             BackendOrigin::Default => "stackpilot's default",
         }
     }
@@ -88,6 +95,9 @@ pub struct Backend {
     pub url: String,
     pub kind: BackendKind,
     pub origin: BackendOrigin,
+    /// The secrets provider new stacks are created with (`--secrets-provider`);
+    /// `None`: Pulumi's default for the backend.
+    pub secrets_provider: Option<String>,
 }
 
 impl Backend {
@@ -96,7 +106,12 @@ impl Backend {
             .ok()
             .and_then(|u| BackendKind::of_scheme(u.scheme()));
         match kind {
-            Some(kind) => Ok(Backend { url, kind, origin }),
+            Some(kind) => Ok(Backend {
+                url,
+                kind,
+                origin,
+                secrets_provider: None,
+            }),
             None => Err(BackendError::Unknown {
                 url: redact(&url),
                 source_name: origin.name(),
@@ -106,6 +121,11 @@ impl Backend {
 
     pub fn is_self_managed(&self) -> bool {
         self.kind.is_self_managed()
+    }
+
+    /// Where the choice came from, as a reader names it.
+    pub fn origin_name(&self) -> &'static str {
+        self.origin.name()
     }
 
     /// The URL with any user name and password left out, for logs and errors.
@@ -126,11 +146,16 @@ struct Credentials {
     current: Option<String>,
 }
 
+/// The bootstrap stack, when one is found: asked only when nothing
+/// explicit chose a backend.
+pub type BootstrapLookup<'a> = &'a dyn Fn() -> Result<Option<crate::bootstrap::Found>, crate::bootstrap::LookupError>;
+
 /// Resolves the backend for `project`. `var` reads the environment.
 pub fn resolve(
     workspace: &Workspace,
     project: &Project,
     var: &dyn Fn(&str) -> Option<String>,
+    bootstrap: BootstrapLookup<'_>,
 ) -> Result<Backend, BackendError> {
     let chosen = var("PULUMI_BACKEND_URL")
         .filter(|u| !u.is_empty())
@@ -139,19 +164,30 @@ pub fn resolve(
         .or_else(|| login_url(var).map(|url| (url, BackendOrigin::Login)));
     match chosen {
         Some((url, origin)) => Backend::parse(url, origin),
-        None => {
-            let dir = workspace.state_dir();
-            std::fs::create_dir_all(&dir).map_err(|source| BackendError::StateDir {
-                path: dir.clone(),
-                source,
-            })?;
-            Ok(Backend {
-                url: format!("file://{}", dir.display()),
-                kind: BackendKind::File,
-                origin: BackendOrigin::Default,
-            })
-        }
+        None => match bootstrap()? {
+            Some(found) => Ok(Backend {
+                url: found.backend_url(),
+                kind: BackendKind::S3,
+                origin: BackendOrigin::Bootstrap,
+                secrets_provider: Some(found.secrets_provider()),
+            }),
+            None => default_backend(workspace),
+        },
     }
+}
+
+fn default_backend(workspace: &Workspace) -> Result<Backend, BackendError> {
+    let dir = workspace.state_dir();
+    std::fs::create_dir_all(&dir).map_err(|source| BackendError::StateDir {
+        path: dir.clone(),
+        source,
+    })?;
+    Ok(Backend {
+        url: format!("file://{}", dir.display()),
+        kind: BackendKind::File,
+        origin: BackendOrigin::Default,
+        secrets_provider: None,
+    })
 }
 
 fn login_url(var: &dyn Fn(&str) -> Option<String>) -> Option<String> {
@@ -174,6 +210,7 @@ pub fn check_secrets(
     let provider = config
         .secrets_provider
         .as_deref()
+        .or(backend.secrets_provider.as_deref())
         .unwrap_or(if backend.is_self_managed() {
             "passphrase"
         } else {
@@ -194,6 +231,10 @@ mod tests {
     use super::*;
     use crate::names::Layer;
 
+    fn no_bootstrap() -> Result<Option<crate::bootstrap::Found>, crate::bootstrap::LookupError> {
+        Ok(None)
+    }
+
     fn fixture() -> (tempfile::TempDir, Workspace, Project) {
         let dir = tempfile::tempdir().unwrap();
         let ws = Workspace::discover(Some(dir.path()), dir.path()).unwrap();
@@ -210,16 +251,19 @@ mod tests {
     fn env_var_beats_project_which_beats_default() {
         let (dir, ws, mut project) = fixture();
         let none = |_: &str| None;
-        let default = resolve(&ws, &project, &none).unwrap();
+        let default = resolve(&ws, &project, &none, &no_bootstrap).unwrap();
         assert_eq!(default.origin, BackendOrigin::Default);
         assert!(default.url.ends_with(".stackpilot/state"));
         assert!(dir.path().join(".stackpilot/state").is_dir());
 
         project.backend_url = Some("s3://bucket".into());
-        assert_eq!(resolve(&ws, &project, &none).unwrap().origin, BackendOrigin::Project);
+        assert_eq!(
+            resolve(&ws, &project, &none, &no_bootstrap).unwrap().origin,
+            BackendOrigin::Project
+        );
 
         let env = |k: &str| (k == "PULUMI_BACKEND_URL").then(|| "file:///tmp/x".to_owned());
-        let b = resolve(&ws, &project, &env).unwrap();
+        let b = resolve(&ws, &project, &env, &no_bootstrap).unwrap();
         assert_eq!(
             (b.url.as_str(), b.origin),
             ("file:///tmp/x", BackendOrigin::Environment)
@@ -238,7 +282,7 @@ mod tests {
         .unwrap();
         let home_s = home.display().to_string();
         let env = move |k: &str| (k == "PULUMI_HOME").then(|| home_s.clone());
-        let b = resolve(&ws, &project, &env).unwrap();
+        let b = resolve(&ws, &project, &env, &no_bootstrap).unwrap();
         assert_eq!((b.url.as_str(), b.origin), ("gs://state", BackendOrigin::Login));
     }
 
@@ -246,7 +290,7 @@ mod tests {
     fn unknown_scheme_is_refused() {
         let (_dir, ws, project) = fixture();
         let env = |k: &str| (k == "PULUMI_BACKEND_URL").then(|| "ftp://x".to_owned());
-        let err = resolve(&ws, &project, &env).unwrap_err().to_string();
+        let err = resolve(&ws, &project, &env, &no_bootstrap).unwrap_err().to_string();
         assert!(err.contains("ftp://x") && err.contains("PULUMI_BACKEND_URL"), "{err}");
     }
 
@@ -255,7 +299,7 @@ mod tests {
         let (_dir, ws, project) = fixture();
         let env = |k: &str| (k == "PULUMI_BACKEND_URL").then(|| "s3x://bucket".to_owned());
         assert!(matches!(
-            resolve(&ws, &project, &env),
+            resolve(&ws, &project, &env, &no_bootstrap),
             Err(BackendError::Unknown { .. })
         ));
     }
@@ -264,7 +308,7 @@ mod tests {
     fn a_password_in_a_backend_url_never_reaches_the_error() {
         let (_dir, ws, project) = fixture();
         let env = |k: &str| (k == "PULUMI_BACKEND_URL").then(|| "postgres://admin:DBPASS@db:5432/state".to_owned());
-        let err = resolve(&ws, &project, &env).unwrap_err().to_string();
+        let err = resolve(&ws, &project, &env, &no_bootstrap).unwrap_err().to_string();
         assert!(!err.contains("DBPASS") && !err.contains("admin"), "{err}");
         assert!(err.contains("••••@db:5432"), "{err}");
         assert_eq!(redact("https://user:PASS@example.com/x"), "https://••••@example.com/x");

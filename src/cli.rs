@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::bootstrap::{GitHubRepo, StackName};
 use crate::contract::ImageTag;
 use crate::names::{EnvName, Layer};
 
@@ -112,6 +113,58 @@ pub enum Command {
     /// The deploy contract the app stack exports for `update`.
     #[command(subcommand)]
     Contract(ContractCommand),
+    /// Make the AWS account ready (one CloudFormation stack): the Pulumi
+    /// state bucket, the KMS key for secrets, the GitHub OIDC provider, a
+    /// preview role and a deploy role per env.
+    Bootstrap(BootstrapArgs),
+    /// Say which backend, secrets provider, roles and deploy lease this
+    /// env will use, and whether each can be reached.
+    Doctor {
+        /// The env to check (its stacks and its deploy role).
+        env: EnvName,
+        /// One JSON object on stdout.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct BootstrapArgs {
+    /// The repository whose workflows may assume the roles (owner/name);
+    /// needed the first time, kept after.
+    #[arg(long, value_name = "OWNER/NAME")]
+    pub github_repo: Option<GitHubRepo>,
+    /// An env that gets a deploy role (repeat for several); the envs the
+    /// stack has already are kept.
+    #[arg(long = "env", value_name = "ENV")]
+    pub envs: Vec<EnvName>,
+    /// An env whose deploy role goes away (repeat for several).
+    #[arg(long = "remove-env", value_name = "ENV")]
+    pub remove_envs: Vec<EnvName>,
+    /// Use the account's GitHub OIDC provider (an account holds one per
+    /// issuer) instead of making one.
+    #[arg(long, value_name = "ARN", value_parser = crate::bootstrap::parse_oidc_arn)]
+    pub oidc_provider_arn: Option<String>,
+    /// The bootstrap stack's name (several can share an account).
+    #[arg(long, env = "STACKPILOT_BOOTSTRAP_STACK", default_value = crate::bootstrap::DEFAULT_STACK, value_name = "NAME")]
+    pub stack_name: StackName,
+    /// The region (default: AWS_REGION, else the profile's).
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+    /// Show the change set and change nothing.
+    #[arg(long, conflicts_with = "yes")]
+    pub dry_run: bool,
+    /// Apply without asking (required when not on a terminal).
+    #[arg(long)]
+    pub yes: bool,
+    /// Delete the bootstrap stack; refused while the state bucket holds anything.
+    #[arg(long, conflicts_with_all = ["github_repo", "envs", "remove_envs", "oidc_provider_arn"])]
+    pub destroy: bool,
+    /// Give up waiting for CloudFormation after this many seconds (it carries on).
+    #[arg(long, value_name = "SECS", default_value_t = 1800, value_parser = clap::value_parser!(u64).range(1..=MAX_WAIT_SECS))]
+    pub timeout: u64,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, Subcommand)]

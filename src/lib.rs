@@ -11,6 +11,8 @@ pub mod report;
 
 mod aws;
 mod backend;
+mod bootstrap;
+mod cloudformation;
 mod commands;
 mod contract;
 mod digest;
@@ -18,6 +20,7 @@ mod ecs;
 mod exit;
 mod input;
 mod interrupt;
+mod lease;
 mod names;
 mod outcome;
 mod plan;
@@ -58,6 +61,14 @@ pub enum Error {
     Ecs(#[from] ecs::EcsError),
     #[error(transparent)]
     Plan(#[from] plan::PlanError),
+    #[error(transparent)]
+    Cloudformation(#[from] cloudformation::CfnError),
+    #[error(transparent)]
+    Lease(#[from] lease::LeaseError),
+    #[error(transparent)]
+    BootstrapSettings(#[from] bootstrap::SettingsError),
+    #[error(transparent)]
+    StateBucket(#[from] bootstrap::state::StateError),
     #[error("could not post the preview on the pull request")]
     PrComment(#[source] github::pr_comment::CommentError),
     #[error("could not read the preview to summarize, {}", .path.display())]
@@ -95,6 +106,18 @@ pub enum Refusal {
     ContractFileWithDeploy,
     #[error("--poll-interval {secs} is below {floor} s: only a local sandbox (a loopback AWS_ENDPOINT_URL) may be polled faster")]
     PollTooFast { secs: f64, floor: f64 },
+    #[error("no AWS region: pass --region, or set AWS_REGION (or a region in the AWS profile)")]
+    NoRegion,
+    #[error("stack `{stack}` exists but was not made by `stackpilot bootstrap` (its outputs are not the bootstrap's); pick another --stack-name")]
+    NotABootstrapStack { stack: String },
+    #[error("could not write the bootstrap template: {0}")]
+    Template(String),
+    #[error("the state bucket `{bucket}` still holds {}{}: the bootstrap stack is not deleted while any state is left. Destroy the stacks (or move their state) and empty the bucket, old versions included, then run again", .keys.join(", "), if *.more { ", and more" } else { "" })]
+    StateLeft {
+        bucket: String,
+        keys: Vec<String>,
+        more: bool,
+    },
     #[error("--{kind} was given, but the deploy contract has no `{kind}` image; its images are: {}", .available.join(", "))]
     ImageNotInContract { kind: String, available: Vec<String> },
 }

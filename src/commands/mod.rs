@@ -1,6 +1,8 @@
 //! One module per command; this one dispatches and holds what they share.
 
+mod bootstrap;
 mod confirm;
+mod doctor;
 mod infra;
 mod outputs;
 mod stack;
@@ -61,6 +63,14 @@ impl Context {
     }
 }
 
+/// The async runtime a command's AWS calls run on.
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, Error> {
+    crate::aws::runtime().map_err(|source| Error::Setup {
+        what: "the async runtime",
+        source,
+    })
+}
+
 /// Exit 2 before the first AWS or Pulumi call when a plan could not be
 /// written where `--save-plan` (or `--save-stack-plan`) says.
 pub(crate) fn check_plan_path(path: Option<&std::path::Path>) -> Result<(), Error> {
@@ -103,6 +113,8 @@ pub(crate) fn dispatch(cli: Cli) -> Result<Exit, Error> {
         Command::Summarize { preview, output } => summarize::run(&ctx, &preview, output),
         Command::Update(args) => update::update(&ctx, args),
         Command::Deploy(args) => update::deploy(&ctx, args),
+        Command::Bootstrap(args) => bootstrap::run(&ctx, args),
+        Command::Doctor { env, json } => doctor::run(&ctx, &env, json),
         Command::Contract(ContractCommand::Schema) => {
             printer::result(&crate::contract::Contract::schema_json()).map_err(Error::Print)?;
             Ok(Exit::Success)

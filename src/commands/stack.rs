@@ -13,7 +13,9 @@ pub(crate) fn prepare(ctx: &Context, layer: Layer, env: &EnvName) -> Result<Stac
     let project = workspace.project(layer)?;
     let config = project.stack_config(env)?;
     let program = pulumi::locate()?;
-    let backend = backend::resolve(&workspace, &project, &*ctx.var)?;
+    let backend = backend::resolve(&workspace, &project, &*ctx.var, &|| {
+        crate::bootstrap::find_stack(&*ctx.var)
+    })?;
     backend::check_secrets(&backend, &config, &*ctx.var)?;
     tracing::debug!(backend = %backend.redacted(), origin = ?backend.origin, "backend");
     let config_file = project.config_file(env);

@@ -188,13 +188,7 @@ fn execute(
         contract,
         tags,
     };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|source| Error::Setup {
-            what: "the async runtime",
-            source,
-        })?;
+    let runtime = crate::commands::runtime()?;
     let label = format!(
         "{} `{}` in cluster `{}`",
         if args.dry_run {
@@ -205,12 +199,32 @@ fn execute(
         env,
         request.contract.cluster
     );
+    let config = runtime.block_on(aws::sdk_config(&request.contract.region));
+    tracing::debug!("AWS endpoint: {}", aws::endpoint_of(&config));
+    let lease = match args.dry_run {
+        true => None,
+        false => runtime.block_on(take_lease(ctx, &config, &env))?,
+    };
     let board = Board::start(ctx.progress, &label);
     let result = runtime.block_on(async {
-        let config = aws::sdk_config(&request.contract.region).await;
-        tracing::debug!("AWS endpoint: {}", aws::endpoint_of(&config));
         let clients = aws::Clients::from_config(&config);
-        crate::ecs::update::run(&clients, &request, &board).await
+        let update = crate::ecs::update::run(&clients, &request, &board);
+        let Some(lease) = lease else { return update.await };
+        tokio::pin!(update);
+        let result = tokio::select! {
+            biased;
+            result = &mut update => result,
+            () = lease.keep_renewed() => update.await,
+        };
+        // Released on every way out, Ctrl-C included (the engine returns
+        // an interrupted report rather than stopping here).
+        if let Err(e) = lease.release().await {
+            tracing::warn!(
+                "{e}; it expires by itself at {}",
+                crate::lease::when(crate::lease::now() + crate::lease::TTL.as_secs() as i64)
+            );
+        }
+        result
     });
     let mut report = match result {
         Ok(report) => report,
@@ -226,6 +240,41 @@ fn execute(
     publish(&report, &mut sink, args.output.json);
     sink.finish();
     Ok(exit_of(&report))
+}
+
+/// The env's deploy lease in the state bucket: the bucket of an `s3://`
+/// `PULUMI_BACKEND_URL`, else the bootstrap stack's. With neither, runs
+/// are serialised only by the ECS checks (a deployment in progress).
+async fn take_lease(
+    ctx: &Context,
+    config: &aws_config::SdkConfig,
+    env: &EnvName,
+) -> Result<Option<crate::lease::Lease>, Error> {
+    let from_backend = (ctx.var)("PULUMI_BACKEND_URL")
+        .and_then(|u| url::Url::parse(&u).ok())
+        .filter(|u| u.scheme() == "s3")
+        .and_then(|u| u.host_str().map(str::to_owned));
+    let bucket = match from_backend {
+        Some(bucket) => Some(bucket),
+        None if crate::bootstrap::lookup::aws_configured(&*ctx.var) => {
+            let stack = crate::bootstrap::lookup::stack_name(&*ctx.var).map_err(crate::backend::BackendError::from)?;
+            crate::bootstrap::lookup::find_with(config, &stack)
+                .await
+                .map_err(crate::backend::BackendError::from)?
+                .map(|found| found.outputs.state_bucket)
+        }
+        None => None,
+    };
+    let Some(bucket) = bucket else {
+        tracing::warn!(
+            "no state bucket (no bootstrap stack, no s3:// PULUMI_BACKEND_URL): runs of `{env}` are not serialised beyond the check for a deployment in progress"
+        );
+        return Ok(None);
+    };
+    let holder = crate::lease::identify(&*ctx.var);
+    Ok(Some(
+        crate::lease::Lease::acquire(&aws::s3_client(config), &bucket, env.as_str(), holder).await?,
+    ))
 }
 
 /// The JSON first, then the summary: neither failing hides the other or

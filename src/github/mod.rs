@@ -51,11 +51,17 @@ impl Actions {
 
     /// Writes `has_changes` and a count per operation to `$GITHUB_OUTPUT`.
     pub fn write_outputs(&self, changes: &ChangeSet) -> std::io::Result<()> {
+        self.append_outputs(&step_outputs(changes))
+    }
+
+    /// Appends `key=value` lines (one line each, checked by the caller) to
+    /// `$GITHUB_OUTPUT`, when the step has one.
+    pub fn append_outputs(&self, lines: &str) -> std::io::Result<()> {
         let Some(path) = &self.output else {
             return Ok(());
         };
         let mut file = OpenOptions::new().create(true).append(true).open(path)?;
-        file.write_all(step_outputs(changes).as_bytes())
+        file.write_all(lines.as_bytes())
     }
 }
 

@@ -3,6 +3,7 @@
 //! them here lets `ecs` and `report` each depend on the data and never on
 //! each other.
 
+pub(crate) mod bootstrap;
 pub(crate) mod infra;
 pub(crate) mod update;
 

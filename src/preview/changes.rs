@@ -126,6 +126,20 @@ pub struct ResourceChange {
     pub replace_reasons: Vec<String>,
 }
 
+impl ResourceChange {
+    /// IAM resources (CloudFormation's `AWS::IAM::*`, Pulumi's `aws:iam/…`),
+    /// bucket policies, and KMS keys (whose policy says who may use them).
+    pub fn changes_access(&self) -> bool {
+        let t = self.type_token.as_str();
+        t.starts_with("AWS::IAM::")
+            || t.starts_with("aws:iam/")
+            || matches!(
+                t,
+                "AWS::S3::BucketPolicy" | "aws:s3/bucketPolicy:BucketPolicy" | "AWS::KMS::Key" | "aws:kms/key:Key"
+            )
+    }
+}
+
 /// What happens to one property of a resource, or to one stack output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -208,6 +222,14 @@ impl ChangeSet {
 
     pub fn count(&self, kind: &ChangeKind) -> usize {
         self.counts.iter().find(|c| &c.op == kind).map_or(0, |c| c.count)
+    }
+
+    /// Changes to what decides who may do what: IAM, bucket and key
+    /// policies (reading or refreshing one changes nothing).
+    pub fn access(&self) -> impl Iterator<Item = &ResourceChange> {
+        self.resources
+            .iter()
+            .filter(|r| r.changes_access() && !matches!(r.op, ChangeKind::Read | ChangeKind::Refresh))
     }
 
     pub fn destructive(&self) -> impl Iterator<Item = &ResourceChange> {

@@ -129,19 +129,22 @@ impl Stack {
     }
 
     /// Selects the stack, creating it when it does not exist yet.
+    /// A stack created here gets the backend's secrets provider (the
+    /// bootstrap key) when it names one.
     pub fn select_or_create(&self) -> Result<(), PulumiError> {
-        let finished = self
-            .command()
-            .args([
-                "stack",
-                "select",
-                "--create",
-                self.env.as_str(),
-                "--non-interactive",
-                "--color",
-                "never",
-            ])
-            .run(&mut |_, _| {})?;
+        let mut cmd = self.command().args([
+            "stack",
+            "select",
+            "--create",
+            self.env.as_str(),
+            "--non-interactive",
+            "--color",
+            "never",
+        ]);
+        if let Some(provider) = &self.backend.secrets_provider {
+            cmd = cmd.arg("--secrets-provider").arg(provider);
+        }
+        let finished = cmd.run(&mut |_, _| {})?;
         self.classify(finished).map(|_| ())
     }
 

@@ -159,6 +159,10 @@ fn changes_sections(doc: &mut Document, changes: &ChangeSet) {
     if !destructive.is_empty() {
         doc.essential(destructive_banner(&destructive));
     }
+    let access: Vec<&ResourceChange> = changes.access().collect();
+    if !access.is_empty() {
+        doc.essential(access_banner(&access));
+    }
     let errors: Vec<&DiagnosticLine> = changes.errors().collect();
     if !errors.is_empty() {
         let mut s = String::from("### Errors\n\n");
@@ -224,17 +228,28 @@ fn plural(n: usize, noun: &str) -> String {
 }
 
 fn destructive_banner(resources: &[&ResourceChange]) -> String {
+    let intro = format!("This will delete or replace {}", plural(resources.len(), "resource"));
+    banner("WARNING", &intro, resources)
+}
+
+/// Who may do what changes: worth a reviewer's slow read.
+fn access_banner(resources: &[&ResourceChange]) -> String {
+    let intro = format!(
+        "This changes who may do what — {}",
+        plural(resources.len(), "IAM or policy resource")
+    );
+    banner("IMPORTANT", &intro, resources)
+}
+
+/// A GitHub alert naming the resources (the first 25).
+fn banner(alert: &str, intro: &str, resources: &[&ResourceChange]) -> String {
     const NAMED: usize = 25;
     let named: Vec<String> = resources
         .iter()
         .take(NAMED)
         .map(|r| format!("**{}** ({}, {})", inline(&r.name), inline(&r.type_token), r.op.label()))
         .collect();
-    let mut s = format!(
-        "> [!WARNING]\n> This will delete or replace {}: {}",
-        plural(resources.len(), "resource"),
-        named.join(", ")
-    );
+    let mut s = format!("> [!{alert}]\n> {intro}: {}", named.join(", "));
     if resources.len() > NAMED {
         let _ = write!(s, ", and {} more", resources.len() - NAMED);
     }

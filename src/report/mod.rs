@@ -1,6 +1,7 @@
 //! Reports: the typed results of a run, rendered as Markdown for people and
 //! serialised as JSON for machines, from the same values.
 
+pub(crate) mod bootstrap;
 mod document;
 pub(crate) mod escape;
 pub(crate) mod infra;

@@ -142,6 +142,32 @@ impl Sandbox {
         aws_sdk_ecs::Client::from_conf(config)
     }
 
+    /// The shared SDK settings of the checking clients below: the sandbox's
+    /// endpoint, dummy credentials, immediate retries.
+    pub fn sdk_config(&self) -> aws_config::SdkConfig {
+        aws_config::SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .endpoint_url(self.endpoint())
+            .credentials_provider(aws_sdk_ecs::config::SharedCredentialsProvider::new(
+                aws_sdk_ecs::config::Credentials::new("testing", "testing", None, None, "tests"),
+            ))
+            .build()
+    }
+
+    /// S3, path-style as the sandbox needs, for checking the state bucket.
+    pub fn s3(&self) -> aws_sdk_s3::Client {
+        let config = aws_sdk_s3::config::Builder::from(&self.sdk_config())
+            .force_path_style(true)
+            .build();
+        aws_sdk_s3::Client::from_conf(config)
+    }
+
+    /// CloudFormation, for checking stacks and change sets.
+    pub fn cfn(&self) -> aws_sdk_cloudformation::Client {
+        aws_sdk_cloudformation::Client::new(&self.sdk_config())
+    }
+
     /// A CloudWatch Logs client for checking what tasks wrote.
     pub fn logs(&self) -> aws_sdk_cloudwatchlogs::Client {
         let config = aws_sdk_cloudwatchlogs::Config::builder()
@@ -270,6 +296,12 @@ impl Sandbox {
 
     pub fn clear_calls(&self) {
         self.http("DELETE", "/_sandbox/calls");
+    }
+
+    /// Loads a scenario (YAML) into the running sandbox.
+    pub fn load_scenario(&self, yaml: &str) {
+        let reply = self.http_body("POST", "/_sandbox/scenario", yaml);
+        assert!(reply.contains("loaded"), "the sandbox refused the scenario: {reply}");
     }
 
     fn http(&self, method: &str, path: &str) -> String {
