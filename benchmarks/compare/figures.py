@@ -163,6 +163,17 @@ def write_markdown(out: Path, doc: dict) -> None:
             f"| {failure_figure(r, 'detection_sandbox_s')} | {failure_figure(r, 'failure_to_exit_sandbox_s')} "
             f"| {r['ecs_calls_total']} ({r['ecs_calls_per_service']:g}) | {r['ecs_calls_throttled']} | {mem} "
             f"| {_load(r.get('loadavg_start')[:1])} |")
+    lines += ["", "## Compact (the README's table)", "",
+              "| scenario | contender | verdict | wall (s) | × ideal | detection (s) | exit (s) | ECS calls (throttled) "
+              "| peak RSS (MiB) |", "|" + "---|" * 9]
+    for r in results:
+        if "error" not in r:
+            mem = f"{r['peak_rss_kib'] / 1024:.0f}" if r.get("peak_rss_kib") else "—"
+            lines.append(
+                f"| {r['scenario']} | {r['contender']} | {r['verdict'] if r['correct'] else '**' + r['verdict'] + '**'} "
+                f"| {r['wall_sandbox_s']:.0f} | {r['ratio_to_ideal']:.2f} "
+                f"| {failure_figure(r, 'detection_sandbox_s')} | {failure_figure(r, 'failure_to_exit_sandbox_s')} "
+                f"| {r['ecs_calls_total']} ({r['ecs_calls_throttled']}) | {mem} |")
     lines += ["", "## ECS API calls by operation", "",
               "| scenario | contender | calls by operation |", "|---|---|---|"]
     for r in results:

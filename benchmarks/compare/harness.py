@@ -171,6 +171,8 @@ def run_pair(scenario: str, contender: str, scale: float, out: Path) -> dict:
             # Failures that come after the tool exited count too.
             time.sleep(max(0.0, started + sc.observe_s * scale - time.time()))
         calls = [c for c in sb.calls() if c["service"] == "ecs" and c["time"] <= ended]
+        (work / "calls.json").write_text(json.dumps(
+            [dict(c, at=round(c["time"] - started, 3)) for c in calls], indent=1))
         state = end_state(sb, world, sc, started)
         mem = [int(x) for e in envs for x in Path(e["MEMLOG"]).read_text().split() if x.isdigit()]
         res.update(figures.measure(sc, ct, scale, started, ended, rc, timed_out, cap_real, calls, state,
@@ -185,7 +187,7 @@ def run_pair(scenario: str, contender: str, scale: float, out: Path) -> dict:
         if keep.exists():
             shutil.rmtree(keep)
         keep.mkdir(parents=True)
-        for path in [work / "tool.log", work / "sandbox.log", *work.glob("*/contract.json"),
+        for path in [work / "tool.log", work / "sandbox.log", work / "calls.json", *work.glob("*/contract.json"),
                      *work.glob("*/summary.md")]:
             if path.exists():
                 shutil.copy(path, keep / path.relative_to(work).as_posix().replace("/", "--"))

@@ -58,7 +58,7 @@ SCENARIOS = {
                              health=HealthCheck(("gunicorn", "default", "beat"), interval=90, grace=120),
                              what="backend tasks healthy only at their first health check, 90 s after "
                                   "start (grace period 120 s): 136 s per backend service"),
-    "crash-loop": Scenario("crash-loop.yaml", "failure", 120, 480, backend="broken", breaker=False,
+    "crash-loop": Scenario("crash-loop.yaml", "failure", 120, 360, backend="broken", breaker=False,
                            what="gunicorn's new image crashes 20 s after start; circuit breaker off"),
     "circuit-breaker": Scenario("circuit-breaker.yaml", "failure", 120, 900, backend="broken",
                                 what="the same crash, breaker and rollback on"),

@@ -45,11 +45,16 @@ action migration TASK-DEFINITION="$m_td" CLUSTER="$cluster" RUN-TASK=true WAIT-F
   RUN-TASK-CONTAINER-OVERRIDES="$(jq -c '[{name: .migration.container, command: .migration.command}]' "$c")"
 echo "migration passed"
 
+# one matrix job: render, then the action
+deploy_service() {
+  local svc=$1 family=$2 container=$3 kind=$4 td
+  td=$(render_taskdef "$family" "$container" "$(image_for "$kind")")
+  action "$svc" TASK-DEFINITION="$td" SERVICE="$svc" CLUSTER="$cluster" WAIT-FOR-SERVICE-STABILITY=true
+}
+
 pids=()
 while IFS=$'\t' read -r svc family container kind; do
-  td=$(render_taskdef "$family" "$container" "$(image_for "$kind")")
-  action "$svc" TASK-DEFINITION="$td" SERVICE="$svc" CLUSTER="$cluster" WAIT-FOR-SERVICE-STABILITY=true &
-  pids+=($!)
+  deploy_service "$svc" "$family" "$container" "$kind" & pids+=($!)
 done < <(tagged_services)
 rc=0
 for p in "${pids[@]}"; do wait "$p" || rc=1; done
