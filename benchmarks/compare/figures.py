@@ -47,9 +47,7 @@ def measure(sc, ct, scale: float, started: float, ended: float, rc: int | None, 
         "processes": len(mem),
         **{k: v for k, v in state.items() if k != "first_fail"},
     }
-    r["false_success"] = false_success(r, sc.expect)
-    r["verdict"] = verdict(r)
-    r["correct"] = correct(r, sc.expect)
+    judge(r, sc.expect)
     return r
 
 
@@ -59,11 +57,18 @@ def false_success(r: dict, expect: str) -> str | None:
         return None
     if r["rolled_back"]:
         return "exit 0 after a rollback"
-    if not r["deployed"]:
-        return "exit 0, not deployed"
     if expect == "failure" and r["failed_tasks"]:
         return f"exit 0, {r['failed_tasks']} new tasks failed"
+    if not r["deployed"]:
+        return "exit 0, not deployed"
     return None
+
+
+def judge(r: dict, expect: str) -> None:
+    """The verdict fields from the measured ones (also when re-rendering)."""
+    r["false_success"] = false_success(r, expect)
+    r["verdict"] = verdict(r)
+    r["correct"] = correct(r, expect)
 
 
 def verdict(r: dict) -> str:
@@ -119,6 +124,9 @@ def _load(v: list[float] | None) -> str:
 
 def write_markdown(out: Path, doc: dict) -> None:
     results = [r for r in doc["results"] if r.get("available", True)]
+    for r in results:
+        if "error" not in r:
+            judge(r, SCENARIOS[r["scenario"]].expect)
     m = doc["machine"]
     lines = [
         "# App-update benchmark: stackpilot next to the tools people use today",
