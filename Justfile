@@ -58,7 +58,7 @@ sandbox scenario="sandbox/scenarios/healthy.yaml":
 sandbox-seed env:
     sandbox/.venv/bin/python -m stackpilot_sandbox seed {{env}} --endpoint http://127.0.0.1:${SANDBOX_PORT:-4566}
 
-# Benchmark the app update next to the AWS CLI pipeline, ecs-deploy and ecspresso on the sandbox (writes benchmarks/compare/results.md and results.json).
+# Benchmark the app update next to the AWS CLI pipeline, ecs-deploy, the official ECS deploy action and ecspresso on the sandbox (writes benchmarks/compare/results.md and results.json).
 bench *args:
     cargo build --release --locked --bin stackpilot
     benchmarks/compare/run {{args}}

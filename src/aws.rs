@@ -15,8 +15,8 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// in well under a second; these only stop a hung connection.
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(20);
 const OPERATION_TIMEOUT: Duration = Duration::from_secs(90);
-/// Adaptive retry backs off on throttling and rate-limits the client itself;
-/// parallel rollouts hammer DescribeServices, so give it room to recover.
+/// Throttled calls get room to recover: parallel runs against one account
+/// share ECS's request buckets.
 const MAX_ATTEMPTS: u32 = 8;
 
 /// The clients one run uses.
@@ -78,8 +78,14 @@ pub fn s3_client(config: &SdkConfig) -> aws_sdk_s3::Client {
 /// on its next poll than sit out a long backoff.
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
+/// Standard retry: exponential backoff with full jitter (up to 1 s, 2 s, 4 s,
+/// … per attempt). Not adaptive: its client-side rate limiter measures the
+/// caller's own send rate, and a poller's is low (one batched
+/// DescribeServices every few seconds), so after one throttle it asked for
+/// the whole MAX_BACKOFF before every retry. The pacing between polls
+/// already keeps the request rate down.
 pub fn retry_config() -> RetryConfig {
-    RetryConfig::adaptive()
+    RetryConfig::standard()
         .with_max_attempts(MAX_ATTEMPTS)
         .with_max_backoff(MAX_BACKOFF)
 }
@@ -149,9 +155,9 @@ mod tests {
     }
 
     #[test]
-    fn retries_are_adaptive_and_bounded() {
+    fn retries_are_standard_and_bounded() {
         let retry = retry_config();
-        assert_eq!(retry.mode(), aws_config::retry::RetryMode::Adaptive);
+        assert_eq!(retry.mode(), aws_config::retry::RetryMode::Standard);
         assert_eq!(retry.max_attempts(), MAX_ATTEMPTS);
         assert_eq!(retry.max_backoff(), MAX_BACKOFF);
         let timeouts = timeout_config();

@@ -208,8 +208,11 @@ async fn the_deadline_times_every_open_watch_out() {
     assert_eq!(watches[0].verdict.as_ref().map(|v| v.0), Some(StepResult::TimedOut));
 }
 
+/// Bug: adaptive retry's client rate limiter, fed by a poller's low send
+/// rate, asked for the whole maximum backoff (5 s) before every retry of a
+/// throttled call, so each throttle cost a poll interval or more.
 #[tokio::test(start_paused = true)]
-async fn throttled_calls_are_retried_by_the_sdk() {
+async fn a_throttled_poll_is_retried_after_a_short_jittered_backoff_not_a_rate_limiter_pause() {
     let throttled = r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#;
     let completed = vec![service(
         "alpha-gunicorn",
@@ -224,9 +227,12 @@ async fn throttled_calls_are_retried_by_the_sdk() {
     let ecs = mock_client!(aws_sdk_ecs, RuleMode::Sequential, [&rule], |c| c
         .retry_config(crate::aws::retry_config()));
     let mut watches = [watch()];
+    let start = Instant::now();
     run(&ecs, &mut watches, limits()).await;
     assert_eq!(watches[0].verdict, Some((StepResult::Succeeded, None)));
     assert_eq!(rule.num_calls(), 3);
+    // Full jitter over 1 s, then 2 s: at most 3 s for both retries.
+    assert!(start.elapsed() <= Duration::from_secs(3), "{:?}", start.elapsed());
 }
 
 mod vanished {
