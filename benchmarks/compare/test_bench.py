@@ -2,22 +2,31 @@
 
 Runs benchmarks/compare/run with two scenarios (healthy, circuit-breaker) at
 time scale 0.02 (every contender's waits scaled with it) into a temp dir and
-checks that every contender ran — ecspresso, which cannot be built here, is
-the one allowed to be "not available", with the reason — and that every
-figure was produced. About 90 s on 2 cores.
+checks that every contender ran and every figure was produced. Two may be
+"not available", each with its reason: ecspresso, which cannot be built here,
+and the official action when no checkout of it is on this machine (GitHub is
+not reachable from every machine, and its code is never copied into this
+repository); with a checkout, the action must run like the rest. About 90 s
+on 2 cores.
 """
 
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH))
+from contenders import action_checkout  # noqa: E402
+
 SCENARIOS = ["healthy", "circuit-breaker"]
 CONTENDERS = ["aws-cli", "aws-cli-parallel", "ecs-deploy", "ecs-deploy-action", "ecspresso", "stackpilot"]
-MUST_RUN = set(CONTENDERS) - {"ecspresso"}
+ACTION_PRESENT = (action_checkout() / "dist" / "index.js").is_file()
+MAY_BE_MISSING = {"ecspresso"} | (set() if ACTION_PRESENT else {"ecs-deploy-action"})
+MUST_RUN = set(CONTENDERS) - MAY_BE_MISSING
 
 
 @pytest.fixture(scope="module")
@@ -36,11 +45,14 @@ def test_every_pair_is_reported(results):
     assert pairs == {(s, c) for s in SCENARIOS for c in CONTENDERS}
 
 
-def test_every_contender_but_ecspresso_runs(results):
+def test_every_contender_that_can_run_here_runs(results):
     _, doc = results
-    assert set(doc["unavailable"]) <= {"ecspresso"}, (
+    assert set(doc["unavailable"]) == MAY_BE_MISSING, (
         f"contenders missing: {doc['unavailable']} (benchmarks/compare/README.md says how to get them)")
-    assert doc["action_version"], "the official action's version is not recorded"
+    if ACTION_PRESENT:
+        assert doc["action_version"], "the official action's version is not recorded"
+    else:
+        assert "no checkout of aws-actions/amazon-ecs-deploy-task-definition" in doc["unavailable"]["ecs-deploy-action"]
 
 
 def test_unavailable_contenders_say_why(results):
@@ -93,8 +105,9 @@ def test_crash_scenario_measures_detection_and_exit(results):
                 assert r["false_success"], r["contender"]
     by = {r["contender"]: r for r in doc["results"] if r["scenario"] == "circuit-breaker"}
     assert by["stackpilot"]["exit_code"] != 0 and by["stackpilot"]["correct"]
-    # the official action has detected the rollback since v2.6.2
-    assert by["ecs-deploy-action"]["exit_code"] != 0 and by["ecs-deploy-action"]["correct"]
+    if ACTION_PRESENT:
+        # the official action has detected the rollback since v2.6.2
+        assert by["ecs-deploy-action"]["exit_code"] != 0 and by["ecs-deploy-action"]["correct"]
 
 
 def test_markdown_table(results):
