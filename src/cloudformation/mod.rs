@@ -372,3 +372,6 @@ fn unix_millis() -> u128 {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis())
 }
+
+#[cfg(test)]
+mod tests;

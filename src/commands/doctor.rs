@@ -121,6 +121,15 @@ async fn examine(ctx: &Context, env: &EnvName) -> Result<Vec<Check>, Error> {
             continue;
         };
         let subject = format!("{layer} stack `{env}`");
+        if !project.config_file(env).is_file() {
+            let file = project.config_file(env);
+            add(
+                &subject,
+                Verdict::Note,
+                format!("no {}: not an env of this layer", file.display()),
+            );
+            continue;
+        }
         let known = found.clone();
         let backend = backend::resolve(&workspace, &project, var, &|| Ok(known.clone()))?;
         let (verdict, reach) = reachable(&backend, config.as_ref()).await;

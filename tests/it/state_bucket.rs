@@ -147,3 +147,63 @@ fn a_stack_locked_in_the_state_bucket_exits_5_and_names_the_holder() {
     let still = sandbox.block_on(async { s3.head_object().bucket(BUCKET).key(lock).send().await.is_ok() });
     assert!(still, "the other update's lock is left alone");
 }
+
+#[test]
+fn doctor_names_the_backend_secrets_roles_and_lease_an_env_will_use() {
+    let sandbox = Sandbox::start("healthy.yaml");
+    let repo = Repo::new();
+    let verdicts = |run: &Run| -> Vec<(String, String)> {
+        let report: serde_json::Value =
+            serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}", run.stdout));
+        report["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (
+                    c["subject"].as_str().unwrap().to_owned(),
+                    c["verdict"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    // Before bootstrap: the local backend and a passphrase, said plainly.
+    let before = stackpilot(&repo, &sandbox, &["doctor", "dev", "--json"]);
+    let found = verdicts(&before);
+    assert!(found.contains(&("bootstrap stack".into(), "note".into())), "{found:?}");
+    assert!(found.contains(&("deploy lease".into(), "note".into())), "{found:?}");
+    assert_eq!(
+        before.code, 1,
+        "no passphrase for the file backend's secrets: {}",
+        before.stdout
+    );
+
+    let made = sandbox.stackpilot(&["bootstrap", "--github-repo", "acme/ublog", "--env", "dev", "--yes"]);
+    assert_eq!(made.code, 0, "{}", made.stderr);
+    let after = stackpilot(&repo, &sandbox, &["doctor", "dev", "--json"]);
+    assert_eq!(after.code, 0, "{}\n{}", after.stdout, after.stderr);
+    let found = verdicts(&after);
+    for subject in [
+        "bootstrap stack",
+        "base stack `dev` backend",
+        "base stack `dev` secrets",
+        "deploy role",
+        "deploy lease",
+    ] {
+        assert!(found.contains(&(subject.into(), "ok".into())), "{subject}: {found:?}");
+    }
+    assert!(after.stdout.contains("(from the bootstrap stack)"), "{}", after.stdout);
+    assert!(
+        after.stdout.contains("awskms://alias/stackpilot-bootstrap-secrets"),
+        "{}",
+        after.stdout
+    );
+    // Another env has no deploy role yet, and doctor says how to add one.
+    let beta = stackpilot(&repo, &sandbox, &["doctor", "staging"]);
+    assert_eq!(beta.code, 1, "{}", beta.stdout);
+    assert!(
+        beta.stdout.contains("stackpilot bootstrap --env staging"),
+        "{}",
+        beta.stdout
+    );
+}
