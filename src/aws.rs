@@ -104,7 +104,8 @@ pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
 }
 
 /// What went wrong with one call, for a message: the code and message AWS
-/// answered with, or the transport's chain of causes.
+/// answered with, or the transport's chain of causes. (`SdkError` is the
+/// smithy runtime's, one type for every service's client.)
 pub fn call_failure<E, R>(err: &aws_sdk_ecs::error::SdkError<E, R>) -> String
 where
     E: aws_sdk_ecs::error::ProvideErrorMetadata + std::error::Error + 'static,

@@ -212,9 +212,15 @@ impl Run<'_> {
             }
             .into());
         }
-        if let Some(outputs) = Outputs::from_stack(&found.outputs) {
-            self.refuse_if_state_left(&outputs.state_bucket).await?;
-            self.report.outputs = Some(outputs);
+        // A stack made by anything else is not ours to delete; an empty
+        // one a failed creation left (ROLLBACK_COMPLETE) has no outputs yet.
+        match Outputs::from_stack(&found.outputs) {
+            Some(outputs) => {
+                self.refuse_if_state_left(&outputs.state_bucket).await?;
+                self.report.outputs = Some(outputs);
+            }
+            None if found.status == "ROLLBACK_COMPLETE" => {}
+            None => return Err(Refusal::NotABootstrapStack { stack }.into()),
         }
         let resources = cloudformation::resources(&self.cfn, &stack).await?;
         self.show_changes(&cloudformation::deletion(&resources));

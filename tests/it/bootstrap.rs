@@ -258,3 +258,31 @@ fn a_stack_whose_creation_failed_blocked_every_later_run() {
     assert_eq!(retried.code, 0, "{}", retried.stderr);
     assert_eq!(json(&retried)["stack_status"], "CREATE_COMPLETE");
 }
+
+/// `--destroy --stack-name` deleted whatever stack had that name.
+#[test]
+fn destroy_deleted_a_stack_bootstrap_never_made() {
+    let sandbox = Sandbox::start("healthy.yaml");
+    let cfn = sandbox.cfn();
+    let template =
+        r#"{"Resources":{"Logs":{"Type":"AWS::S3::Bucket","Properties":{"BucketName":"someone-elses-logs"}}}}"#;
+    sandbox.block_on(async {
+        cfn.create_stack()
+            .stack_name("someone-else")
+            .template_body(template)
+            .send()
+            .await
+            .expect("stack made")
+    });
+    let run = bootstrap(&sandbox, &["--destroy", "--stack-name", "someone-else", "--yes"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("was not made by `stackpilot bootstrap`"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        stack_status(&sandbox, "someone-else").as_deref(),
+        Some("CREATE_COMPLETE")
+    );
+}
