@@ -166,6 +166,9 @@ impl Run<'_> {
                     ..ChangeSet::default()
                 });
                 self.report.outputs = current;
+                if args.dry_run {
+                    self.report.run.outcome = Outcome::Previewed;
+                }
                 self.publish_preview(SUMMARY_LIMIT - APPLIED_RESERVE);
                 self.publish_outputs();
                 return Ok(self.finish(Exit::Success));
