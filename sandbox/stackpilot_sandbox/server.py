@@ -35,6 +35,7 @@ from . import control, ecs_backend, executor
 from .call_log import is_mutating
 from .faults import throttling_response
 from .runtime import RUNTIME
+from .s3_roots import with_aws_root
 
 TICK_SECONDS = 0.05
 _CREDENTIAL_SCOPE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([^/]+)/aws4_request")
@@ -77,6 +78,14 @@ def as_json_protocol(environ: dict, payload: bytes, headers: list[tuple[str, str
     return payload, [(k, rewritten.get(k.lower(), v)) for k, v in headers]
 
 
+def as_s3_answer(payload: bytes, headers: list[tuple[str, str]]) -> tuple[bytes, list[tuple[str, str]]]:
+    """S3's root element where moto names it otherwise (s3_roots.py)."""
+    renamed = with_aws_root(payload)
+    if renamed is payload:
+        return payload, headers
+    return renamed, [(k, str(len(renamed)) if k.lower() == "content-length" else v) for k, v in headers]
+
+
 def _drop_nulls(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _drop_nulls(v) for k, v in value.items() if v is not None}
@@ -96,6 +105,7 @@ class SandboxApp:
         path = environ.get("PATH_INFO", "")
         if path.startswith(control.PREFIX):
             return control.handle(environ, start_response, body)
+        service = None
         if not path.startswith("/moto-api"):
             service, operation = identify(environ, body)
             with RUNTIME.lock:
@@ -119,6 +129,8 @@ class SandboxApp:
                 getattr(result, "close", lambda: None)()
         status, headers = answer
         payload, headers = as_json_protocol(environ, payload, headers)
+        if service == "s3":
+            payload, headers = as_s3_answer(payload, headers)
         start_response(status, headers)
         return [payload]
 
