@@ -113,13 +113,7 @@ class ClusterHandler(ResourceHandler):
         return ResourceHandle(cluster.name, {"Arn": cluster.arn})
 
     @classmethod
-    def update(
-        cls, ctx: ResourceContext, handle: ResourceHandle, name: str, old: dict[str, Any], new: dict[str, Any]
-    ) -> ResourceHandle:
-        if new.get("ClusterName") != old.get("ClusterName"):
-            replacement = cls.create(ctx, name, new)
-            cls.delete(ctx, handle, old)
-            return replacement
+    def change(cls, ctx: ResourceContext, handle: ResourceHandle, old: dict[str, Any], new: dict[str, Any]) -> None:
         ecs, members = _ecs(ctx), api_members(new)
         cluster = handle.physical_resource_id
         ecs.update_cluster(cluster, members.get("clusterSettings"), members.get("configuration"),
@@ -127,7 +121,6 @@ class ClusterHandler(ResourceHandler):
         ecs.put_cluster_capacity_providers(cluster, members.get("capacityProviders") or [],
                                            members.get("defaultCapacityProviderStrategy") or [])
         _retag(ecs, handle.attributes["Arn"], api_members(old), members)
-        return handle
 
     @classmethod
     def delete(cls, ctx: ResourceContext, handle: ResourceHandle, properties: dict[str, Any]) -> None:
@@ -161,16 +154,13 @@ class TaskDefinitionHandler(ResourceHandler):
         return ResourceHandle(task_definition.arn, {"TaskDefinitionArn": task_definition.arn})
 
     @classmethod
-    def update(
-        cls, ctx: ResourceContext, handle: ResourceHandle, name: str, old: dict[str, Any], new: dict[str, Any]
-    ) -> ResourceHandle:
+    def replaces(cls, old: dict[str, Any], new: dict[str, Any]) -> bool:
         untagged = [{k: v for k, v in props.items() if k != "Tags"} for props in (old, new)]
-        if untagged[0] == untagged[1]:
-            _retag(_ecs(ctx), handle.physical_resource_id, api_members(old), api_members(new))
-            return handle
-        replacement = cls.create(ctx, name, new)
-        cls.delete(ctx, handle, old)
-        return replacement
+        return untagged[0] != untagged[1]
+
+    @classmethod
+    def change(cls, ctx: ResourceContext, handle: ResourceHandle, old: dict[str, Any], new: dict[str, Any]) -> None:
+        _retag(_ecs(ctx), handle.physical_resource_id, api_members(old), api_members(new))
 
     @classmethod
     def delete(cls, ctx: ResourceContext, handle: ResourceHandle, properties: dict[str, Any]) -> None:
@@ -217,17 +207,18 @@ class ServiceHandler(ResourceHandler):
         return ResourceHandle(service.arn, {"Name": service.name, "ServiceArn": service.arn})
 
     @classmethod
-    def update(
-        cls, ctx: ResourceContext, handle: ResourceHandle, name: str, old: dict[str, Any], new: dict[str, Any]
-    ) -> ResourceHandle:
+    def replaces(cls, old: dict[str, Any], new: dict[str, Any]) -> bool:
         before, after = api_members(old), api_members(new)
-        if any(before.get(member) != after.get(member) for member in SERVICE_REPLACING):
-            if before.get("serviceName") and before.get("serviceName") == after.get("serviceName"):
-                raise ResourceFailed(CUSTOM_NAME_REPLACED.format(name=after["serviceName"]))
-            replacement = cls.create(ctx, name, new)
-            cls.delete(ctx, handle, old)
-            return replacement
-        ecs = _ecs(ctx)
+        if all(before.get(member) == after.get(member) for member in SERVICE_REPLACING):
+            return False
+        if before.get("serviceName") and before.get("serviceName") == after.get("serviceName"):
+            # Two services of one name cannot exist side by side.
+            raise ResourceFailed(CUSTOM_NAME_REPLACED.format(name=after["serviceName"]))
+        return True
+
+    @classmethod
+    def change(cls, ctx: ResourceContext, handle: ResourceHandle, old: dict[str, Any], new: dict[str, Any]) -> None:
+        ecs, before, after = _ecs(ctx), api_members(old), api_members(new)
         changes: dict[str, Any] = {
             camelcase_to_underscores(member): value for member, value in after.items() if member in UPDATABLE_MEMBERS
         }
@@ -239,7 +230,6 @@ class ServiceHandler(ResourceHandler):
         changes.update(cluster=after.get("cluster") or "default", service=handle.attributes["Name"])
         ecs.update_service(changes)
         _retag(ecs, handle.physical_resource_id, before, after)
-        return handle
 
     @classmethod
     def delete(cls, ctx: ResourceContext, handle: ResourceHandle, properties: dict[str, Any]) -> None:

@@ -58,9 +58,26 @@ class ResourceHandler:
         raise NotImplementedError
 
     @classmethod
+    def replaces(cls, old: dict[str, Any], new: dict[str, Any]) -> bool:
+        """Whether the change needs a new resource (AWS's "Update requires:
+        Replacement"); by default a new name does."""
+        return cls.name_property is not None and old.get(cls.name_property) != new.get(cls.name_property)
+
+    @classmethod
     def update(
         cls, ctx: ResourceContext, handle: ResourceHandle, name: str, old: dict[str, Any], new: dict[str, Any]
     ) -> ResourceHandle:
+        """A replacement is created, then the old resource deleted (what
+        CloudFormation's cleanup does); otherwise the resource changes in place."""
+        if cls.replaces(old, new):
+            replacement = cls.create(ctx, name, new)
+            cls.delete(ctx, handle, old)
+            return replacement
+        cls.change(ctx, handle, old, new)
+        return handle
+
+    @classmethod
+    def change(cls, ctx: ResourceContext, handle: ResourceHandle, old: dict[str, Any], new: dict[str, Any]) -> None:
         raise NotImplementedError
 
     @classmethod

@@ -145,16 +145,8 @@ class BucketHandler(ResourceHandler):
         return _bucket_handle(s3, name)
 
     @classmethod
-    def update(
-        cls, ctx: ResourceContext, handle: ResourceHandle, name: str, old: dict[str, Any], new: dict[str, Any]
-    ) -> ResourceHandle:
-        if new.get("BucketName") != old.get("BucketName"):
-            # A new name is a new bucket; the old one goes (CloudFormation's cleanup).
-            replacement = cls.create(ctx, name, new)
-            cls.delete(ctx, handle, old)
-            return replacement
+    def change(cls, ctx: ResourceContext, handle: ResourceHandle, old: dict[str, Any], new: dict[str, Any]) -> None:
         apply_configuration(_s3(ctx), handle.physical_resource_id, old, new)
-        return handle
 
     @classmethod
     def delete(cls, ctx: ResourceContext, handle: ResourceHandle, properties: dict[str, Any]) -> None:
@@ -181,15 +173,12 @@ class BucketPolicyHandler(ResourceHandler):
         return ResourceHandle(name)
 
     @classmethod
-    def update(
-        cls, ctx: ResourceContext, handle: ResourceHandle, name: str, old: dict[str, Any], new: dict[str, Any]
-    ) -> ResourceHandle:
-        if new["Bucket"] != old.get("Bucket"):
-            replacement = cls.create(ctx, name, new)
-            cls.delete(ctx, handle, old)
-            return replacement
+    def replaces(cls, old: dict[str, Any], new: dict[str, Any]) -> bool:
+        return old.get("Bucket") != new.get("Bucket")
+
+    @classmethod
+    def change(cls, ctx: ResourceContext, handle: ResourceHandle, old: dict[str, Any], new: dict[str, Any]) -> None:
         _s3(ctx).put_bucket_policy(new["Bucket"], cls._document(new))
-        return handle
 
     @classmethod
     def delete(cls, ctx: ResourceContext, handle: ResourceHandle, properties: dict[str, Any]) -> None:

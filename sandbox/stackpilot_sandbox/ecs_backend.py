@@ -20,6 +20,7 @@ from .clock import as_datetime
 from .ecs_deployments import DEFAULT_DEPLOYMENT_CONFIGURATION, Deployment, ServiceRollout
 from .runtime import RUNTIME
 from .scenario import Outcome, TaskFacts, TaskPlan
+from .target_health import TargetHealthBook
 from .task_definitions import TaskDefinitionFields
 from .tasks import PENDING_PHASES, SandboxTask, TaskPhase
 
@@ -79,6 +80,7 @@ class SandboxEcsBackend(TaskDefinitionFields, EC2ContainerServiceBackend):
     def __init__(self, region_name: str, account_id: str) -> None:
         super().__init__(region_name, account_id)
         self.rollouts: dict[str, ServiceRollout] = {}
+        self.targets = TargetHealthBook(account_id, region_name, RUNTIME.clock)
         # Set by run_task, read by the RunTask response (requests are serialised).
         self.last_run_failures: list[dict[str, str]] = []
         # RunTask's clientToken → the tasks that call started.
@@ -190,7 +192,7 @@ class SandboxEcsBackend(TaskDefinitionFields, EC2ContainerServiceBackend):
         for name, value in (settings or {}).items():
             if name in SERVICE_SETTINGS and value is not None:
                 setattr(service, name, value)
-        rollout = ServiceRollout(service, self._launch_for_service, RUNTIME.clock)
+        rollout = ServiceRollout(service, self._launch_for_service, RUNTIME.clock, self.targets)
         self.rollouts[self._key(service)] = rollout
         if service.task_definition:
             rollout.start_deployment(service.task_definition, RUNTIME.clock.now())

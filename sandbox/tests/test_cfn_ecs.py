@@ -127,3 +127,20 @@ def test_an_update_without_task_definition_and_desired_count_keeps_what_update_s
     cfn.delete_stack(StackName="web")
     assert ecs.describe_services(cluster="web-cluster", services=["web"])["services"][0]["status"] == "INACTIVE"
     assert ecs.describe_task_definition(taskDefinition="web:1")["taskDefinition"]["status"] == "INACTIVE"
+
+
+def test_replacing_a_custom_named_service_fails_the_update_and_rolls_back(sandbox):
+    cfn, ecs = sandbox.client("cloudformation"), sandbox.client("ecs")
+    template = web_template(*network(sandbox))
+    cfn.create_stack(StackName="web", TemplateBody=body(template), Parameters=CREATE)
+    replaced = copy.deepcopy(template)
+    service = replaced["Resources"]["Service"]["Properties"]
+    del service["CapacityProviderStrategy"]
+    service["LaunchType"] = "FARGATE"  # "Update requires: Replacement"
+    cfn.update_stack(StackName="web", TemplateBody=body(replaced), Parameters=UPDATE)
+    assert stack(cfn, "web")["StackStatus"] == "UPDATE_ROLLBACK_COMPLETE"
+    failed = [e for e in cfn.describe_stack_events(StackName="web")["StackEvents"] if e["ResourceStatus"] == "UPDATE_FAILED"]
+    assert [(e["LogicalResourceId"], e["ResourceStatusReason"]) for e in failed] == [("Service", (
+        "CloudFormation cannot update a stack when a custom-named resource requires replacing. "
+        "Rename web and update the stack again."))]
+    assert ecs.describe_services(cluster="web-cluster", services=["web"])["services"][0]["status"] == "ACTIVE"
