@@ -145,10 +145,13 @@ class TargetHealthBook:
         return TargetState.INITIAL
 
     def task_healthy(self, service: Any, task: SandboxTask, now: float) -> bool:
-        """Healthy in every target group of the service (true without any)."""
+        """Healthy in every target group of the service (true without any;
+        a group that does not exist holds nothing up)."""
         ip = task_ip(task)
         return all(
-            self.state(arn, ip or "", now) is TargetState.HEALTHY for arn, _ in self.target_groups(service)
+            self.state(arn, ip or "", now) is TargetState.HEALTHY
+            for arn, _ in self.target_groups(service)
+            if self._group(arn) is not None
         )
 
     def draining(self, arn: str) -> list[tuple[str, int]]:

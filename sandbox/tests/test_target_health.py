@@ -60,3 +60,16 @@ def test_a_deployment_behind_a_target_group_completes_only_once_its_target_is_he
     assert draining["Target"]["Id"] == ip
     assert draining["TargetHealth"]["Reason"] == "Target.DeregistrationInProgress"
     wait_until(lambda: target_health(elbv2, group) == [])
+
+
+def test_a_target_group_that_does_not_exist_holds_no_deployment_up(sandbox):
+    sandbox.load(SCENARIO)
+    contract = sandbox.seed()
+    ecs = sandbox.client("ecs")
+    gone = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/gone/0123456789abcdef"
+    ecs.create_service(
+        cluster="alpha-cluster", serviceName="alpha-web", taskDefinition="alpha-gunicorn", desiredCount=1,
+        launchType="FARGATE", networkConfiguration=network(contract),
+        loadBalancers=[{"targetGroupArn": gone, "containerName": "gunicorn", "containerPort": 8000}])
+    done = wait_service(ecs, "alpha-web", lambda s: s["deployments"][0]["rolloutState"] == "COMPLETED")
+    assert done["runningCount"] == 1
