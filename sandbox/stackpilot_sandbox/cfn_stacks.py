@@ -34,6 +34,7 @@ from moto.s3.exceptions import BucketAlreadyExists
 from moto.utilities.utils import get_partition
 
 from .cfn_changes import references
+from .cfn_resources import ResourceContext, handler_for, physical_name, resolved_properties
 from .runtime import RUNTIME
 from .scenario import StackOperation
 
@@ -133,7 +134,13 @@ class SandboxResourceMap(ResourceMap):
 
     Looking a resource up never creates it (moto's map creates on first
     access, which would bring back a rolled-back resource when its outputs
-    are read): only `provision` does."""
+    are read): only `provision` does. Types with a sandbox handler
+    (cfn_resources.py) are made by it; the rest by moto's models."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The resolved properties each handler-made resource was last given.
+        self._applied: dict[str, dict[str, Any]] = {}
 
     def __getitem__(self, key: str) -> Any:
         if key in self._parsed_resources:
@@ -182,10 +189,19 @@ class SandboxResourceMap(ResourceMap):
     def json_of(self, logical_id: str) -> dict[str, Any]:
         return self._resource_json_map[logical_id]
 
+    def _context(self, logical_id: str) -> ResourceContext:
+        return ResourceContext(self._account_id, self._region_name, str(self["AWS::StackName"]), logical_id)
+
     def provision(self, logical_id: str) -> Any:
         body = self._resource_json_map[logical_id]
         instance = None
-        if resource_class_from_type(body["Type"]) is not None:
+        handler = handler_for(body["Type"])
+        if handler is not None:
+            properties = resolved_properties(body, self)
+            name = physical_name(handler, properties, str(self["AWS::StackName"]), logical_id)
+            instance = handler.create(self._context(logical_id), name, properties)
+            self._applied[logical_id] = properties
+        elif resource_class_from_type(body["Type"]) is not None:
             instance = parse_and_create_resource(logical_id, body, self, self._account_id, self._region_name)
         if instance is None:
             instance = Placeholder(generate_resource_name(body["Type"], self["AWS::StackName"], logical_id))
@@ -195,7 +211,14 @@ class SandboxResourceMap(ResourceMap):
     def change(self, logical_id: str) -> Any:
         current = self._parsed_resources[logical_id]
         changed = None
-        if not isinstance(current, Placeholder):
+        body = self._resource_json_map[logical_id]
+        handler = handler_for(body["Type"])
+        if handler is not None:
+            properties = resolved_properties(body, self)
+            name = physical_name(handler, properties, str(self["AWS::StackName"]), logical_id)
+            changed = handler.update(self._context(logical_id), current, name, self._applied[logical_id], properties)
+            self._applied[logical_id] = properties
+        elif not isinstance(current, Placeholder):
             body = self._resource_json_map[logical_id]
             changed = parse_and_update_resource(logical_id, body, self, self._account_id, self._region_name)
         # moto cannot update some types in place (e.g. KMS keys): they stay as they were.
@@ -204,7 +227,10 @@ class SandboxResourceMap(ResourceMap):
 
     def remove(self, logical_id: str, body: dict[str, Any]) -> None:
         instance = self._parsed_resources.get(logical_id)
-        if instance is not None and not isinstance(instance, Placeholder) and not isinstance(instance, str):
+        handler = handler_for(body["Type"])
+        if handler is not None and logical_id in self._applied:
+            handler.delete(self._context(logical_id), instance, self._applied.pop(logical_id))
+        elif instance is not None and not isinstance(instance, Placeholder) and not isinstance(instance, str):
             if body["Type"] == "AWS::IAM::ManagedPolicy":
                 # moto's CloudFormation never deletes managed policies.
                 iam_backends[self._account_id][get_partition(self._region_name)].delete_policy(instance.arn)

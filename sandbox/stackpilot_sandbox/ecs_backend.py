@@ -9,6 +9,7 @@ backends in a registry of its own, `sandbox_ecs_backends` (moto's
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from moto.core.base_backend import BackendDict
@@ -16,9 +17,10 @@ from moto.ecs.exceptions import InvalidParameterException, ServiceNotFoundExcept
 from moto.ecs.models import EC2ContainerServiceBackend
 
 from .clock import as_datetime
-from .ecs_deployments import Deployment, ServiceRollout
+from .ecs_deployments import DEFAULT_DEPLOYMENT_CONFIGURATION, Deployment, ServiceRollout
 from .runtime import RUNTIME
 from .scenario import Outcome, TaskFacts, TaskPlan
+from .target_health import TargetHealthBook
 from .task_definitions import TaskDefinitionFields
 from .tasks import PENDING_PHASES, SandboxTask, TaskPhase
 
@@ -26,6 +28,25 @@ AWSVPC_REQUIRED = "Network Configuration must be provided when networkMode 'awsv
 FARGATE_PLATFORM_VERSION = "1.4.0"
 TASK_NOT_FOUND = "The referenced task was not found."
 NEGATIVE_DESIRED_COUNT = "Invalid desiredCount: it must be 0 or more."
+
+
+# Service members moto's CreateService ignores, as attribute names; the
+# sandbox keeps them (the scheduler reads the grace period).
+SERVICE_SETTINGS = frozenset({
+    "enable_execute_command",
+    "health_check_grace_period_seconds",
+    "capacity_provider_strategy",
+    "enable_ecs_managed_tags",
+    "placement_constraints",
+    "placement_strategy",
+})
+
+
+def full_deployment_configuration(given: dict[str, Any] | None) -> dict[str, Any]:
+    """AWS echoes the defaults of what the caller left out."""
+    configuration = copy.deepcopy(DEFAULT_DEPLOYMENT_CONFIGURATION)
+    configuration.update(given or {})
+    return configuration
 
 
 def resolved_platform_version(requested: str | None) -> str:
@@ -59,6 +80,7 @@ class SandboxEcsBackend(TaskDefinitionFields, EC2ContainerServiceBackend):
     def __init__(self, region_name: str, account_id: str) -> None:
         super().__init__(region_name, account_id)
         self.rollouts: dict[str, ServiceRollout] = {}
+        self.targets = TargetHealthBook(account_id, region_name, RUNTIME.clock)
         # Set by run_task, read by the RunTask response (requests are serialised).
         self.last_run_failures: list[dict[str, str]] = []
         # RunTask's clientToken → the tasks that call started.
@@ -127,8 +149,13 @@ class SandboxEcsBackend(TaskDefinitionFields, EC2ContainerServiceBackend):
         tags: list[dict[str, str]] | None = None,
         deployment_controller: dict[str, str] | None = None,
         launch_type: str | None = None,
+        deployment_configuration: dict[str, Any] | None = None,
+        settings: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> Any:
+        """moto's arguments, plus the `deploymentConfiguration` moto drops and
+        `settings`: the other members moto's service does not take (see
+        SERVICE_SETTINGS), by attribute name."""
         # The sandbox has no EC2 capacity: a service without a launch type
         # (capacity provider strategy) runs on Fargate here.
         launch_type = launch_type or "FARGATE"
@@ -161,7 +188,11 @@ class SandboxEcsBackend(TaskDefinitionFields, EC2ContainerServiceBackend):
         service.placement_strategy = []
         service.enable_ecs_managed_tags = False
         service.enable_execute_command = False
-        rollout = ServiceRollout(service, self._launch_for_service, RUNTIME.clock)
+        service.deployment_configuration = full_deployment_configuration(deployment_configuration)
+        for name, value in (settings or {}).items():
+            if name in SERVICE_SETTINGS and value is not None:
+                setattr(service, name, value)
+        rollout = ServiceRollout(service, self._launch_for_service, RUNTIME.clock, self.targets)
         self.rollouts[self._key(service)] = rollout
         if service.task_definition:
             rollout.start_deployment(service.task_definition, RUNTIME.clock.now())

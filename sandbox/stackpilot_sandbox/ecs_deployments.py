@@ -20,6 +20,7 @@ from typing import Any
 
 from .clock import Clock, as_datetime
 from .health import HealthStatus
+from .target_health import TargetHealthBook
 from .tasks import SandboxTask, TaskPhase
 
 DEFAULT_DEPLOYMENT_CONFIGURATION: dict[str, Any] = {
@@ -83,10 +84,11 @@ class Deployment:
 class ServiceRollout:
     """The scheduler of one service; `tick` moves it to the present."""
 
-    def __init__(self, service: Any, launcher: Launcher, clock: Clock) -> None:
+    def __init__(self, service: Any, launcher: Launcher, clock: Clock, targets: TargetHealthBook) -> None:
         self.service = service
         self.launch = launcher
         self.clock = clock
+        self.targets = targets  # the load balancers' view of the tasks
         self.tasks: list[SandboxTask] = []
         self.history: list[Deployment] = []  # every deployment ever started, newest first
         self.steady = False
@@ -154,6 +156,8 @@ class ServiceRollout:
         # Tasks of a deleted service still have to finish stopping.
         for task in self.tasks:
             task.tick(now)
+        if self.targets.target_groups(self.service):
+            self.targets.sync(self.service, self.tasks, now)
         if not self.service.deployments or self.service.status != "ACTIVE":
             return
         self._replace_unhealthy(now)
@@ -267,7 +271,7 @@ class ServiceRollout:
         """
         desired = self.service.desired_count
         floor = math.ceil(desired * self.config["minimumHealthyPercent"] / 100)
-        primary_healthy = _healthy(self._active(self.primary), now)
+        primary_healthy = self._healthy(self._active(self.primary), now)
         old_deployments = self.service.deployments[1:]
         serving = primary_healthy + sum(_running(self._active(d)) for d in old_deployments)
         for old in old_deployments:
@@ -318,7 +322,7 @@ class ServiceRollout:
         primary = self.primary
         done = (
             len(self.service.deployments) == 1
-            and _healthy(self._active(primary), now) == self.service.desired_count
+            and self._healthy(self._active(primary), now) == self.service.desired_count
             and primary.pending_count == 0
         )
         if not done:
@@ -338,6 +342,11 @@ class ServiceRollout:
             self.steady = True
             self.event(now, "has reached a steady state.")
 
+    def _healthy(self, tasks: list[SandboxTask], now: float) -> int:
+        """Tasks the scheduler trusts: healthy themselves and, behind a load
+        balancer, healthy in its target groups."""
+        return sum(1 for t in tasks if t.is_healthy(now) and self.targets.task_healthy(self.service, t, now))
+
     def event(self, now: float, text: str) -> None:
         """ECS prefixes every service event with the service name; newest first."""
         self.service.events.insert(
@@ -355,5 +364,3 @@ def _running(tasks: list[SandboxTask]) -> int:
     return sum(1 for t in tasks if t.last_status is TaskPhase.RUNNING)
 
 
-def _healthy(tasks: list[SandboxTask], now: float) -> int:
-    return sum(1 for t in tasks if t.is_healthy(now))

@@ -9,13 +9,11 @@ needs, and it has no ListServiceDeployments / DescribeServiceDeployments
 
 from __future__ import annotations
 
-import copy
-
 from moto.core.responses import ActionResult
+from moto.core.utils import camelcase_to_underscores
 from moto.ecs.responses import EC2ContainerServiceResponse
 
 from .ecs_backend import SandboxEcsBackend, sandbox_ecs_backends
-from .ecs_deployments import DEFAULT_DEPLOYMENT_CONFIGURATION
 from .service_deployments import ServiceDeploymentActions
 
 
@@ -63,23 +61,32 @@ class SandboxEcsResponse(ServiceDeploymentActions, EC2ContainerServiceResponse):
         return result
 
     def create_service(self) -> ActionResult:
-        result = super().create_service()
-        service = self.ecs_backend._get_service(
-            self._get_param("cluster", "default"), self._get_param("serviceName")
+        service = self.ecs_backend.create_service(
+            self._get_param("cluster", "default"),
+            self._get_param("serviceName"),
+            self._get_int_param("desiredCount"),
+            self._get_param("taskDefinition"),
+            self._get_param("loadBalancers"),
+            self._get_param("schedulingStrategy"),
+            self._get_param("tags"),
+            self._get_param("deploymentController"),
+            self._get_param("launchType"),
+            deployment_configuration=self._get_param("deploymentConfiguration"),
+            settings={
+                camelcase_to_underscores(member): self._get_param(member)
+                for member in (
+                    "enableExecuteCommand",
+                    "healthCheckGracePeriodSeconds",
+                    "capacityProviderStrategy",
+                    "enableECSManagedTags",
+                    "placementConstraints",
+                    "placementStrategy",
+                )
+            },
+            network_configuration=self._get_param("networkConfiguration"),
+            service_registries=self._get_param("serviceRegistries"),
+            platform_version=self._get_param("platformVersion"),
+            propagate_tags=self._get_param("propagateTags") or "NONE",
+            role_arn=self._get_param("role"),
         )
-        # AWS echoes the defaults when the caller gave none.
-        configuration = copy.deepcopy(DEFAULT_DEPLOYMENT_CONFIGURATION)
-        configuration.update(self._get_param("deploymentConfiguration") or {})
-        service.deployment_configuration = configuration
-        for param, attribute in (
-            ("enableExecuteCommand", "enable_execute_command"),
-            ("healthCheckGracePeriodSeconds", "health_check_grace_period_seconds"),
-            ("capacityProviderStrategy", "capacity_provider_strategy"),
-            ("enableECSManagedTags", "enable_ecs_managed_tags"),
-            ("placementConstraints", "placement_constraints"),
-            ("placementStrategy", "placement_strategy"),
-        ):
-            value = self._get_param(param)
-            if value is not None:
-                setattr(service, attribute, value)
-        return result
+        return ActionResult({"service": service})

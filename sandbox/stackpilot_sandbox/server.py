@@ -35,6 +35,7 @@ from . import control, ecs_backend, executor
 from .call_log import is_mutating
 from .faults import throttling_response
 from .runtime import RUNTIME
+from .s3_roots import with_aws_root
 
 TICK_SECONDS = 0.05
 _CREDENTIAL_SCOPE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([^/]+)/aws4_request")
@@ -77,6 +78,14 @@ def as_json_protocol(environ: dict, payload: bytes, headers: list[tuple[str, str
     return payload, [(k, rewritten.get(k.lower(), v)) for k, v in headers]
 
 
+def as_s3_answer(payload: bytes, headers: list[tuple[str, str]]) -> tuple[bytes, list[tuple[str, str]]]:
+    """S3's root element where moto names it otherwise (s3_roots.py)."""
+    renamed = with_aws_root(payload)
+    if renamed is payload:
+        return payload, headers
+    return renamed, [(k, str(len(renamed)) if k.lower() == "content-length" else v) for k, v in headers]
+
+
 def _drop_nulls(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _drop_nulls(v) for k, v in value.items() if v is not None}
@@ -96,6 +105,7 @@ class SandboxApp:
         path = environ.get("PATH_INFO", "")
         if path.startswith(control.PREFIX):
             return control.handle(environ, start_response, body)
+        service = None
         if not path.startswith("/moto-api"):
             service, operation = identify(environ, body)
             with RUNTIME.lock:
@@ -119,6 +129,8 @@ class SandboxApp:
                 getattr(result, "close", lambda: None)()
         status, headers = answer
         payload, headers = as_json_protocol(environ, payload, headers)
+        if service == "s3":
+            payload, headers = as_s3_answer(payload, headers)
         start_response(status, headers)
         return [payload]
 
@@ -146,32 +158,38 @@ class QuietRequestHandler(MotoRequestHandler):
         pass
 
 
-def sandbox_backends(service: str) -> Any:
-    """The sandbox's own registry for `service`, or None when moto's serves it.
-    CloudFormation's is imported on first use: it loads every moto model, and
-    a heap that large makes garbage collection pause ECS requests long enough
-    to skip over short task phases."""
+def sandbox_routes(service: str) -> dict[str, Callable[..., Any]] | None:
+    """The sandbox's own routes for `service`, or None when moto's app serves
+    it. ECS and CloudFormation have backends of their own (the routes come
+    from the module each names: ecs_urls.py answered by SandboxEcsResponse,
+    cfn_responses.py); Elastic Load Balancing keeps moto's backend with
+    answers of ours (elbv2_responses.py). CloudFormation's is imported on first
+    use: it loads every moto model, and a heap that large makes garbage
+    collection pause ECS requests long enough to skip over short task phases."""
     if service == "ecs":
-        return ecs_backend.sandbox_ecs_backends
+        return ecs_backend.sandbox_ecs_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].flask_paths
     if service == "cloudformation":
         from .cfn_responses import sandbox_cloudformation_backends
 
-        return sandbox_cloudformation_backends
+        return sandbox_cloudformation_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].flask_paths
+    if service in ("elb", "elbv2"):
+        from moto.elbv2.models import elbv2_backends
+
+        from .elbv2_responses import dispatch
+
+        return {path: dispatch for path in elbv2_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].flask_paths}
     return None
 
 
 def create_app(service: str) -> Flask:
-    """moto's app for each service, except those the sandbox has backends of
-    its own for: their routes come from those backends (ECS: ecs_urls.py
-    answered by SandboxEcsResponse; CloudFormation: cfn_responses.py)."""
-    registry = sandbox_backends(service)
-    if registry is None:
+    """moto's app for each service, except those the sandbox answers itself."""
+    routes = sandbox_routes(service)
+    if routes is None:
         return create_backend_app(service)
     app = Flask(f"stackpilot-sandbox-{service}")
     app.request_class = BackendRequest
     app.url_map.converters["regex"] = RegexConverter
-    backend = registry[DEFAULT_ACCOUNT_ID]["us-east-1"]
-    for index, (path, handler) in enumerate(backend.flask_paths.items()):
+    for index, (path, handler) in enumerate(routes.items()):
         app.add_url_rule(
             path,
             endpoint=f"{service}-{index}",

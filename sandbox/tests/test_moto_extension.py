@@ -5,10 +5,14 @@ from __future__ import annotations
 from harness import network
 
 from moto.cloudformation.models import CloudFormationBackend, cloudformation_backends
+from moto.cloudformation.parsing import get_model_map
 from moto.cloudformation.responses import CloudFormationResponse
 from moto.ec2.models.elastic_network_interfaces import NetworkInterface
 from moto.ecs.models import EC2ContainerServiceBackend, ecs_backends
+from moto.ecs.models import Service, TaskDefinition
 from moto.ecs.responses import EC2ContainerServiceResponse
+from moto.elbv2.responses import ELBV2Response
+from moto.s3.models import FakeBucket
 
 from stackpilot_sandbox.cfn_responses import SandboxCloudFormationResponse
 from stackpilot_sandbox.cloudformation import SandboxCloudFormationBackend, sandbox_cloudformation_backends
@@ -27,6 +31,11 @@ def test_building_a_server_leaves_moto_as_it_was():
         assert cloudformation_backends.backend is CloudFormationBackend
         assert all(account.backend is CloudFormationBackend for account in cloudformation_backends.values())
         assert CloudFormationResponse.describe_stack_events is not SandboxCloudFormationResponse.describe_stack_events
+        # The sandbox's CloudFormation makes these types itself; moto's models stay registered as they were.
+        models = get_model_map()
+        assert (models["AWS::S3::Bucket"], models["AWS::ECS::Service"], models["AWS::ECS::TaskDefinition"]) == (
+            FakeBucket, Service, TaskDefinition)
+        assert ELBV2Response.describe_target_health.__module__ == "moto.elbv2.responses"
     finally:
         server.server_close()
 
