@@ -17,6 +17,7 @@ from moto.s3.models import S3Backend, s3_backends
 from moto.utilities.utils import get_partition
 
 from .cfn_resources import ResourceContext, ResourceHandle, ResourceHandler, handles, tag_map
+from .s3_policy import answer_conditions
 
 S3_NAMESPACE = "http://s3.amazonaws.com/doc/2006-03-01/"
 
@@ -168,8 +169,14 @@ class BucketPolicyHandler(ResourceHandler):
         return text.encode()
 
     @classmethod
+    def _put(cls, ctx: ResourceContext, properties: dict[str, Any]) -> None:
+        s3 = _s3(ctx)
+        s3.put_bucket_policy(properties["Bucket"], cls._document(properties))
+        answer_conditions(s3.get_bucket(properties["Bucket"]))
+
+    @classmethod
     def create(cls, ctx: ResourceContext, name: str, properties: dict[str, Any]) -> ResourceHandle:
-        _s3(ctx).put_bucket_policy(properties["Bucket"], cls._document(properties))
+        cls._put(ctx, properties)
         return ResourceHandle(name)
 
     @classmethod
@@ -178,7 +185,7 @@ class BucketPolicyHandler(ResourceHandler):
 
     @classmethod
     def change(cls, ctx: ResourceContext, handle: ResourceHandle, old: dict[str, Any], new: dict[str, Any]) -> None:
-        _s3(ctx).put_bucket_policy(new["Bucket"], cls._document(new))
+        cls._put(ctx, new)
 
     @classmethod
     def delete(cls, ctx: ResourceContext, handle: ResourceHandle, properties: dict[str, Any]) -> None:

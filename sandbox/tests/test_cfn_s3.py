@@ -95,3 +95,25 @@ def test_a_bucket_update_applies_changed_and_removes_dropped_properties(sandbox)
     assert s3.get_public_access_block(Bucket=BUCKET)["PublicAccessBlockConfiguration"]["BlockPublicPolicy"] is True
     cfn.delete_stack(StackName="state")
     assert BUCKET not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+
+
+def test_a_tls_only_policy_denied_every_request_to_the_bucket(sandbox):
+    """moto evaluated the policy without its Condition, so the usual
+    TLS-only statement denied every object request (403)."""
+    cfn, s3 = sandbox.client("cloudformation"), sandbox.client("s3")
+    cfn.create_stack(StackName="state", TemplateBody=body(state_bucket_template()))
+    s3.put_object(Bucket=BUCKET, Key=".pulumi/meta.yaml", Body=b"version: 1\n")
+    assert s3.get_object(Bucket=BUCKET, Key=".pulumi/meta.yaml")["Body"].read() == b"version: 1\n"
+
+
+def test_a_statement_whose_condition_holds_still_denies(sandbox):
+    cfn, s3 = sandbox.client("cloudformation"), sandbox.client("s3")
+    template = state_bucket_template()
+    deny_all = {**POLICY["Statement"][0], "Sid": "DenyOverTls",
+                "Condition": {"Bool": {"aws:SecureTransport": "true"}}}
+    template["Resources"]["StateBucketPolicy"]["Properties"]["PolicyDocument"] = {
+        "Version": "2012-10-17", "Statement": [deny_all]}
+    cfn.create_stack(StackName="state", TemplateBody=body(template))
+    with pytest.raises(botocore.exceptions.ClientError) as raised:
+        s3.put_object(Bucket=BUCKET, Key="x", Body=b"x")
+    assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403

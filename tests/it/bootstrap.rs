@@ -88,8 +88,15 @@ fn first_bootstrap_then_a_rerun_changes_nothing_and_a_new_env_adds_one_role() {
     );
     // What the stack made is really there.
     let s3 = sandbox.s3();
-    let head = sandbox.block_on(async { s3.head_bucket().bucket(bucket).send().await });
-    assert!(head.is_ok(), "the bucket exists: {head:?}");
+    let versioning = sandbox.block_on(async { s3.get_bucket_versioning().bucket(bucket).send().await });
+    assert_eq!(
+        versioning.expect("the bucket exists").status().map(|s| s.as_str()),
+        Some("Enabled")
+    );
+    let blocked = sandbox.block_on(async { s3.get_public_access_block().bucket(bucket).send().await });
+    let blocked = blocked.expect("public access is blocked");
+    let config = blocked.public_access_block_configuration().expect("a configuration");
+    assert_eq!(config.restrict_public_buckets(), Some(true));
     let mut settings = insta::Settings::clone_current();
     settings.add_filter(r"in [0-9]+\.[0-9] s", "in [DURATION] s");
     settings.bind(|| insta::assert_snapshot!("bootstrap_first_run_summary", sandbox.summary()));
