@@ -15,7 +15,7 @@ use aws_sdk_cloudformation::types::{
     StackStatus,
 };
 use aws_sdk_cloudformation::Client;
-use aws_smithy_mocks::{mock, mock_client, RuleMode};
+use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
 use tokio::time::Instant;
 
 use super::*;
@@ -59,6 +59,14 @@ fn change(action: ChangeAction, id: &str) -> Change {
         .build()
 }
 
+/// A client that makes the change set, describes it with `describe`, and
+/// can delete it; the delete rule, to count its calls.
+fn with_deletable_change_set(create: &Rule, describe: &Rule) -> (Client, Rule) {
+    let delete = mock!(Client::delete_change_set).then_output(|| DeleteChangeSetOutput::builder().build());
+    let cfn = mock_client!(aws_sdk_cloudformation, RuleMode::MatchAny, [create, describe, &delete]);
+    (cfn, delete)
+}
+
 fn described(status: ChangeSetStatus) -> DescribeChangeSetOutput {
     DescribeChangeSetOutput::builder().status(status).build()
 }
@@ -76,12 +84,7 @@ async fn a_change_set_that_failed_for_lack_of_changes_is_deleted_and_reported_as
                 .build()
         })
         .build();
-    let delete = mock!(Client::delete_change_set).then_output(|| DeleteChangeSetOutput::builder().build());
-    let cfn = mock_client!(
-        aws_sdk_cloudformation,
-        RuleMode::MatchAny,
-        [&create, &describe, &delete]
-    );
+    let (cfn, delete) = with_deletable_change_set(&create, &describe);
     let prepared = prepare(&cfn, &request(), Some(&existing("UPDATE_COMPLETE")), waiting())
         .await
         .unwrap();
@@ -102,12 +105,7 @@ async fn a_change_set_that_failed_for_another_reason_is_deleted_and_its_reason_r
             .status_reason("Template format error: Unresolved resource dependencies [Nope]")
             .build()
     });
-    let delete = mock!(Client::delete_change_set).then_output(|| DeleteChangeSetOutput::builder().build());
-    let cfn = mock_client!(
-        aws_sdk_cloudformation,
-        RuleMode::MatchAny,
-        [&create, &describe, &delete]
-    );
+    let (cfn, delete) = with_deletable_change_set(&create, &describe);
     let err = prepare(&cfn, &request(), Some(&existing("UPDATE_COMPLETE")), waiting())
         .await
         .unwrap_err();

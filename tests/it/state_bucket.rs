@@ -11,19 +11,11 @@ use crate::update_support::Sandbox;
 const SECRET: &str = "hunter2-never-in-plain-text";
 const BUCKET: &str = "stackpilot-bootstrap-123456789012-us-east-1";
 
-/// The sandbox's AWS settings on a command that had only the repo's.
+/// The sandbox's AWS settings on a command that had only the repo's, and
+/// no passphrase: the bootstrap key is what encrypts.
 fn with_sandbox(cmd: &mut Command, sandbox: &Sandbox) {
-    cmd.env_remove("PULUMI_CONFIG_PASSPHRASE")
-        .env("AWS_ENDPOINT_URL", sandbox.endpoint())
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_CONFIG_FILE", sandbox.dir.path().join("no-aws-config"))
-        .env(
-            "AWS_SHARED_CREDENTIALS_FILE",
-            sandbox.dir.path().join("no-aws-credentials"),
-        );
+    cmd.env_remove("PULUMI_CONFIG_PASSPHRASE");
+    sandbox.aws_env(cmd);
 }
 
 fn stackpilot(repo: &Repo, sandbox: &Sandbox, args: &[&str]) -> Run {

@@ -234,8 +234,16 @@ impl Sandbox {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_stackpilot"));
         cmd.env_clear()
             .env("PATH", "/usr/local/bin:/usr/bin:/bin")
-            .env("HOME", self.dir.path())
-            .env("AWS_ENDPOINT_URL", self.endpoint())
+            .env("HOME", self.dir.path());
+        self.aws_env(&mut cmd);
+        cmd.args(args);
+        cmd
+    }
+
+    /// The sandbox's endpoint and dummy credentials, and none of the
+    /// developer's own AWS files.
+    pub fn aws_env(&self, cmd: &mut Command) {
+        cmd.env("AWS_ENDPOINT_URL", self.endpoint())
             .env("AWS_ACCESS_KEY_ID", "testing")
             .env("AWS_SECRET_ACCESS_KEY", "testing")
             .env("AWS_REGION", "us-east-1")
@@ -244,9 +252,7 @@ impl Sandbox {
             .env(
                 "AWS_SHARED_CREDENTIALS_FILE",
                 self.dir.path().join("no-aws-credentials"),
-            )
-            .args(args);
-        cmd
+            );
     }
 
     /// `update alpha` with the contract, fast polling and a summary file.
