@@ -244,20 +244,23 @@ async fn paged_events_are_shown_oldest_first_and_the_first_cause_is_named() {
             None,
         )
     };
+    let settled = || {
+        event(
+            "e4",
+            STACK,
+            "AWS::CloudFormation::Stack",
+            ResourceStatus::UpdateRollbackComplete,
+            None,
+        )
+    };
     let events = mock!(Client::describe_stack_events)
         .sequence()
         // Before executing: where the events already shown end.
         .output(move || DescribeStackEventsOutput::builder().stack_events(older()).build())
         // Newest first, in two pages; the second reaches the old event.
-        .output(|| {
+        .output(move || {
             DescribeStackEventsOutput::builder()
-                .stack_events(event(
-                    "e4",
-                    STACK,
-                    "AWS::CloudFormation::Stack",
-                    ResourceStatus::UpdateRollbackComplete,
-                    None,
-                ))
+                .stack_events(settled())
                 .stack_events(event(
                     "e3",
                     "PreviewRole",
@@ -288,17 +291,7 @@ async fn paged_events_are_shown_oldest_first_and_the_first_cause_is_named() {
                 .build()
         })
         // Once settled: nothing newer.
-        .output(|| {
-            DescribeStackEventsOutput::builder()
-                .stack_events(event(
-                    "e4",
-                    STACK,
-                    "AWS::CloudFormation::Stack",
-                    ResourceStatus::UpdateRollbackComplete,
-                    None,
-                ))
-                .build()
-        })
+        .output(move || DescribeStackEventsOutput::builder().stack_events(settled()).build())
         .build();
     let execute_call = mock!(Client::execute_change_set).then_output(|| ExecuteChangeSetOutput::builder().build());
     let status = mock!(Client::describe_stacks).then_output(|| stack_output(StackStatus::UpdateRollbackComplete));

@@ -110,24 +110,19 @@ async fn follow(
 ) -> Result<Execution, CfnError> {
     let mut pacer = Pacer::new(waiting.pacing);
     let mut failures: Vec<FailedEvent> = Vec::new();
-    loop {
-        let fresh = events.read_new(client, stack).await?;
-        let moved = !fresh.is_empty();
+    let mut show = |fresh: Vec<StackEvent>| {
         for event in &fresh {
             on_event(&event_line(event));
-            if let Some(failed) = failed_event(event) {
-                failures.push(failed);
-            }
+            failures.extend(failed_event(event));
         }
+        !fresh.is_empty()
+    };
+    loop {
+        let moved = show(events.read_new(client, stack).await?);
         let status = status_of(client, stack).await?;
         if is_settled(&status) {
             // Events written between the last read and the status.
-            for event in events.read_new(client, stack).await? {
-                on_event(&event_line(&event));
-                if let Some(failed) = failed_event(&event) {
-                    failures.push(failed);
-                }
-            }
+            show(events.read_new(client, stack).await?);
             return Ok(Execution {
                 succeeded: is_success(&status),
                 first_failure: first_cause(failures),
