@@ -32,8 +32,8 @@ fn poll_interval(raw: &str) -> Result<f64, String> {
     about = "Deploy a web app to AWS ECS Fargate: Pulumi stacks for the infrastructure, the ECS API for the app."
 )]
 pub struct Cli {
-    /// The repository root (where `pulumi/` and `stacks/` are); found from
-    /// the current folder by default.
+    /// The repository root (where `stackpilot.yaml`, `pulumi/` and `stacks/`
+    /// are); found from the current folder by default.
     #[arg(long, global = true, env = "STACKPILOT_ROOT", value_name = "DIR")]
     pub root: Option<PathBuf>,
 

@@ -53,6 +53,7 @@ impl Exit {
             Error::Plan(_) => Exit::Usage,
             Error::Ecs(e) => e.exit(),
             Error::Cloudformation(e) => e.exit(),
+            Error::Cdk(e) if e.is_setup() => Exit::Usage,
             Error::BootstrapSettings(_) => Exit::Usage,
             Error::Lease(crate::lease::LeaseError::Held { .. }) => Exit::Locked,
             Error::PrComment(e) if e.is_configuration() => Exit::Usage,

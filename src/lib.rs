@@ -12,11 +12,13 @@ pub mod report;
 mod aws;
 mod backend;
 mod bootstrap;
+mod cdk;
 mod cloudformation;
 mod commands;
 mod contract;
 mod digest;
 mod ecs;
+mod engine;
 mod exit;
 mod input;
 mod interrupt;
@@ -64,6 +66,8 @@ pub enum Error {
     #[error(transparent)]
     Cloudformation(#[from] cloudformation::CfnError),
     #[error(transparent)]
+    Cdk(#[from] cdk::CdkError),
+    #[error(transparent)]
     Lease(#[from] lease::LeaseError),
     #[error(transparent)]
     BootstrapSettings(#[from] bootstrap::SettingsError),
@@ -110,6 +114,8 @@ pub enum Refusal {
     NoRegion,
     #[error("stack `{stack}` exists but was not made by `stackpilot bootstrap` (its outputs are not the bootstrap's); pick another --stack-name")]
     NotABootstrapStack { stack: String },
+    #[error("there is no stack `{stack}`: apply the layer first (`stackpilot up`)")]
+    NoCdkStack { stack: String },
     #[error("could not write the bootstrap template: {0}")]
     Template(String),
     #[error("the state bucket `{bucket}` still holds {}{}: the bootstrap stack is not deleted while any state is left. Destroy the stacks (or move their state) and empty the bucket, old versions included, then run again", .keys.join(", "), if *.more { ", and more" } else { "" })]

@@ -1,4 +1,5 @@
-//! Finding the Pulumi projects and the live configuration of each env.
+//! Finding the repository, its Pulumi projects and the live configuration
+//! of each env (which engine builds a layer: [`crate::engine`]).
 //!
 //! Layout (docs/architecture.md): `pulumi/<layer>/Pulumi.yaml`, whose `stackConfigDir`
 //! points at `stacks/<layer>/`, where `Pulumi.<env>.yaml` holds an env's
@@ -13,7 +14,7 @@ use crate::names::{EnvName, Layer};
 #[derive(Debug, thiserror::Error)]
 pub enum ProjectError {
     #[error(
-        "could not find the stackpilot layout (a `pulumi/base` or `pulumi/app` folder with a Pulumi.yaml) in {} or any folder above it; run stackpilot from the repository or pass --root",
+        "could not find the stackpilot layout (a stackpilot.yaml, or a `pulumi/base` or `pulumi/app` folder with a Pulumi.yaml) in {} or any folder above it; run stackpilot from the repository or pass --root",
         .start.display()
     )]
     NoRoot { start: PathBuf },
@@ -42,8 +43,13 @@ fn missing_config_message(layer: &Layer, env: &EnvName, path: &Path, existing: &
     } else {
         format!("the {layer} envs that exist are: {}", existing.join(", "))
     };
+    let start = if path.extension().is_some_and(|e| e == "json") {
+        "an object with the keys the CDK app reads, `region` first"
+    } else {
+        "`config: {}`"
+    };
     format!(
-        "unknown {layer} env `{env}`: its config file {} does not exist ({known}); to add the env, create that file (it may start as `config: {{}}`)",
+        "unknown {layer} env `{env}`: its config file {} does not exist ({known}); to add the env, create that file (it may start as {start})",
         path.display()
     )
 }
@@ -56,7 +62,8 @@ pub struct Workspace {
 
 impl Workspace {
     /// Uses `explicit` when given, else the nearest folder at or above
-    /// `start` that holds `pulumi/base/Pulumi.yaml` or `pulumi/app/Pulumi.yaml`.
+    /// `start` that holds `stackpilot.yaml`, `pulumi/base/Pulumi.yaml` or
+    /// `pulumi/app/Pulumi.yaml`.
     pub fn discover(explicit: Option<&Path>, start: &Path) -> Result<Self, ProjectError> {
         if let Some(root) = explicit {
             return Ok(Workspace {
@@ -64,9 +71,10 @@ impl Workspace {
             });
         }
         let found = start.ancestors().find(|dir| {
-            [Layer::Base, Layer::App]
-                .iter()
-                .any(|l| dir.join("pulumi").join(l.as_str()).join("Pulumi.yaml").is_file())
+            dir.join(crate::engine::PROJECT_FILE).is_file()
+                || [Layer::Base, Layer::App]
+                    .iter()
+                    .any(|l| dir.join("pulumi").join(l.as_str()).join("Pulumi.yaml").is_file())
         });
         match found {
             Some(root) => Ok(Workspace {
@@ -78,7 +86,6 @@ impl Workspace {
         }
     }
 
-    #[cfg(test)]
     pub fn root(&self) -> &Path {
         &self.root
     }

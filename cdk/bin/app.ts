@@ -1,5 +1,6 @@
-// `npx cdk synth -c env=<env> [-c sandbox=true]` (from cdk/): the stack of one
-// env, configured by stacks/<layer>/<env>.json.
+// `npx cdk synth -c env=<env> [-c sandbox=true] [-c stacksDir=<dir>]` (from
+// cdk/): the stack of one env, configured by <stacksDir>/<layer>/<env>.json
+// (stacksDir: the repository's stacks/ unless stackpilot names another root's).
 import { join } from "node:path";
 import { addEnvStack } from "../src/envApp";
 import { newApp } from "../src/synthesis";
@@ -10,5 +11,7 @@ if (typeof env !== "string" || env === "") {
     throw new Error("name the env: cdk synth -c env=<env> (an env has stacks/base/<env>.json or stacks/app/<env>.json)");
 }
 const sandbox = app.node.tryGetContext("sandbox");
-addEnvStack(app, join(__dirname, "..", "..", "stacks"), env, sandbox === true || sandbox === "true");
+const stacksDir = app.node.tryGetContext("stacksDir");
+const configRoot = typeof stacksDir === "string" && stacksDir !== "" ? stacksDir : join(__dirname, "..", "..", "stacks");
+addEnvStack(app, configRoot, env, sandbox === true || sandbox === "true");
 app.synth();

@@ -253,6 +253,7 @@ class SandboxCloudFormationBackend(CloudFormationBackend):
                 parameters=parameters,
                 account_id=self.account_id,
                 region_name=self.region_name,
+                cross_stack_resources=self.exports,
                 notification_arns=notification_arns,
                 tags=tags,
                 role_arn=role_arn,
@@ -310,8 +311,18 @@ class SandboxCloudFormationBackend(CloudFormationBackend):
             stack.update(change_set.template, change_set.role_arn, change_set.parameters, change_set.tags or None)
             succeeded = stack.status == StackStatus.UPDATE_COMPLETE
         change_set.execution = ExecutionStatus.EXECUTE_COMPLETE if succeeded else ExecutionStatus.EXECUTE_FAILED
+        if succeeded:
+            self._publish_exports(stack)
         for other in [cs for cs in self.change_sets.values() if cs.stack_id == stack.stack_id and cs is not change_set]:
             del self.change_sets[other.change_set_id]
+
+    def _publish_exports(self, stack: SandboxStack) -> None:
+        """A stack's exports as its last successful create or update left them,
+        as AWS keeps them (moto only registers them in CreateStack)."""
+        for name in [n for n, e in self.exports.items() if e.exporting_stack_id == stack.stack_id]:
+            del self.exports[name]
+        for export in stack.exports:
+            self.exports[export.name] = export
 
     def list_change_sets_of(self, stack_name: str) -> list[SandboxChangeSet]:
         return [

@@ -201,3 +201,34 @@ def test_deleting_a_create_change_set_leaves_the_stack_in_review(sandbox):
                               TemplateBody=body(bootstrap_template()))
     assert exists.value.response["Error"]["Message"] == (
         "Stack [boot] already exists and cannot be created again with the changeSet [four].")
+
+
+def _exporting(value: str) -> dict:
+    return {
+        "Resources": {"Log": {"Type": "AWS::Logs::LogGroup", "Properties": {"LogGroupName": f"/x/{value}"}}},
+        "Outputs": {"Name": {"Value": value, "Export": {"Name": "base:name"}}},
+    }
+
+
+def _execute(cfn, stack_name: str, template: dict, kind: str) -> None:
+    cfn.create_change_set(StackName=stack_name, ChangeSetName=f"cs-{kind.lower()}", TemplateBody=body(template),
+                          ChangeSetType=kind)
+    wait_change_set(cfn, f"cs-{kind.lower()}", stack_name)
+    cfn.execute_change_set(ChangeSetName=f"cs-{kind.lower()}", StackName=stack_name)
+
+
+def test_exports_of_a_stack_made_by_change_sets_were_never_published(sandbox):
+    """moto registers exports only in CreateStack: a stack created (or
+    updated) by a change set exported nothing, so the CDK app stack's
+    Fn::ImportValue of its base failed."""
+    cfn = sandbox.client("cloudformation")
+    _execute(cfn, "base", _exporting("one"), "CREATE")
+    assert [(e["Name"], e["Value"]) for e in cfn.list_exports()["Exports"]] == [("base:name", "one")]
+    _execute(cfn, "base", _exporting("two"), "UPDATE")
+    assert [(e["Name"], e["Value"]) for e in cfn.list_exports()["Exports"]] == [("base:name", "two")]
+    importing = {"Resources": {"Log": {"Type": "AWS::Logs::LogGroup",
+                                       "Properties": {"LogGroupName": {"Fn::ImportValue": "base:name"}}}}}
+    _execute(cfn, "app", importing, "CREATE")
+    assert stack(cfn, "app")["StackStatus"] == "CREATE_COMPLETE"
+    groups = sandbox.client("logs").describe_log_groups(logGroupNamePrefix="two")["logGroups"]
+    assert [g["logGroupName"] for g in groups] == ["two"]

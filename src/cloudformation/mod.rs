@@ -10,6 +10,7 @@ mod watch;
 use std::collections::BTreeMap;
 
 use aws_sdk_cloudformation::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_cloudformation::primitives::DateTimeFormat;
 use aws_sdk_cloudformation::types::{Capability, ChangeSetStatus, ChangeSetType, Parameter, Tag};
 use aws_sdk_cloudformation::Client;
 use tokio::time::Instant;
@@ -73,6 +74,8 @@ pub struct StackInfo {
     pub id: String,
     pub status: String,
     pub outputs: BTreeMap<String, String>,
+    /// When it last changed (its creation, before any update), as AWS says.
+    pub last_updated: Option<String>,
 }
 
 impl StackInfo {
@@ -101,10 +104,15 @@ pub async fn describe(client: &Client, stack: &str) -> Result<Option<StackInfo>,
         .iter()
         .filter_map(|o| Some((o.output_key()?.to_owned(), o.output_value()?.to_owned())))
         .collect();
+    let last_updated = found
+        .last_updated_time()
+        .or(found.creation_time())
+        .and_then(|t| t.fmt(DateTimeFormat::DateTime).ok());
     Ok(Some(StackInfo {
         id: found.stack_id().unwrap_or(stack).to_owned(),
         status,
         outputs,
+        last_updated,
     }))
 }
 

@@ -35,6 +35,7 @@ fn existing(status: &str) -> StackInfo {
         id: format!("arn:aws:cloudformation:us-east-1:123456789012:stack/{STACK}/1"),
         status: status.to_owned(),
         outputs: BTreeMap::new(),
+        last_updated: None,
     }
 }
 

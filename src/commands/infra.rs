@@ -5,7 +5,8 @@ use std::time::Instant;
 
 use crate::cli::StackArgs;
 use crate::commands::confirm::{self, Question};
-use crate::commands::{check_plan_path, stack, Context};
+use crate::commands::{check_plan_path, load_plan, stack, Context};
+use crate::engine::Engine;
 use crate::github::pr_comment::{self, PullRequest};
 use crate::preview::value::render;
 use crate::preview::ChangeSet;
@@ -19,8 +20,6 @@ use crate::report::{Action, AppliedChanges, Failure, InfraReport, Outcome, SUMMA
 use crate::{Error, Exit, Refusal};
 
 mod saved_plan;
-
-use saved_plan::load_plan;
 
 /// The failure after an apply sits under the result section's heading.
 const APPLIED_FAILURE_HEADING: &str = "#### What went wrong";
@@ -40,6 +39,9 @@ pub(crate) fn preview(
         .transpose()
         .map_err(Error::PrComment)?;
     check_plan_path(save_plan.as_deref())?;
+    if let Some(cdk) = stack::cdk_layer(ctx, args.layer, &args.env)? {
+        return super::cdk::preview(ctx, &args, &cdk, pull_request, save_plan);
+    }
     // Pull request code never creates a stack in the shared backend: the
     // stack appears when a reviewed change is applied, not before.
     let selection = match pull_request {
@@ -56,14 +58,19 @@ pub(crate) fn preview(
     }
     run.publish_preview(SUMMARY_LIMIT);
     if let Some(pr) = pull_request {
-        let marker = pr_comment::marker(&run.report.layer, &run.report.env);
-        let body = run
-            .report
-            .preview_markdown(pr_comment::COMMENT_LIMIT - marker.len() - 1);
-        let posted = pr_comment::upsert(&pr, &marker, &body).map_err(Error::PrComment)?;
-        tracing::info!("pull request #{}: comment {posted:?}", pr.number);
+        comment_on(&pr, &run.report)?;
     }
     Ok(run.finish(previewed))
+}
+
+/// Posts the preview on the pull request, or edits the comment posted
+/// there before for the same stack.
+pub(crate) fn comment_on(pr: &PullRequest, report: &InfraReport) -> Result<(), Error> {
+    let marker = pr_comment::marker(&report.layer, &report.env);
+    let body = report.preview_markdown(pr_comment::COMMENT_LIMIT - marker.len() - 1);
+    let posted = pr_comment::upsert(pr, &marker, &body).map_err(Error::PrComment)?;
+    tracing::info!("pull request #{}: comment {posted:?}", pr.number);
+    Ok(())
 }
 
 /// How `up` goes about it.
@@ -81,6 +88,9 @@ pub(crate) struct UpMode {
 }
 
 pub(crate) fn up(ctx: &Context, args: StackArgs, mode: UpMode) -> Result<Exit, Error> {
+    if let Some(cdk) = stack::cdk_layer(ctx, args.layer, &args.env)? {
+        return super::cdk::up(ctx, &args, &cdk, mode);
+    }
     let UpMode {
         dry_run,
         yes,
@@ -89,7 +99,7 @@ pub(crate) fn up(ctx: &Context, args: StackArgs, mode: UpMode) -> Result<Exit, E
         stdout_taken,
     } = mode;
     check_plan_path(save_plan.as_deref())?;
-    let approved = load_plan(plan.as_deref(), &args, Action::Up)?;
+    let approved = load_plan(plan.as_deref(), &args, Action::Up, Engine::Pulumi)?;
     let mut run = Run::start(ctx, &args, Action::Up, Selection::CreateIfMissing)?;
     if stdout_taken {
         run.sink = ctx.sink(args.output.summary.clone(), true);
@@ -134,8 +144,11 @@ pub(crate) fn destroy(
     save_plan: Option<PathBuf>,
     plan: Option<PathBuf>,
 ) -> Result<Exit, Error> {
+    if let Some(cdk) = stack::cdk_layer(ctx, args.layer, &args.env)? {
+        return super::cdk::destroy(ctx, &args, &cdk, yes, save_plan, plan);
+    }
     check_plan_path(save_plan.as_deref())?;
-    let approved = load_plan(plan.as_deref(), &args, Action::Destroy)?;
+    let approved = load_plan(plan.as_deref(), &args, Action::Destroy, Engine::Pulumi)?;
     let mut run = Run::start(ctx, &args, Action::Destroy, Selection::CreateIfMissing)?;
     let previewed = run.preview()?;
     if let (Some(path), true) = (&save_plan, previewed) {
@@ -216,18 +229,12 @@ impl<'a> Run<'a> {
             workdir,
             pulumi_plan: None,
             report: InfraReport {
-                layer: args.layer.to_string(),
-                env: args.env.to_string(),
-                action,
                 outcome: if exists {
                     Outcome::Succeeded
                 } else {
                     Outcome::NotCreatedYet
                 },
-                changes: None,
-                failure: None,
-                applied: None,
-                plan: None,
+                ..InfraReport::started(args.layer.as_str(), args.env.as_str(), action)
             },
         })
     }

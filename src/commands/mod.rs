@@ -1,6 +1,8 @@
 //! One module per command; this one dispatches and holds what they share.
 
 mod bootstrap;
+mod cdk;
+mod cfn_stack;
 mod confirm;
 mod doctor;
 mod infra;
@@ -78,6 +80,27 @@ pub(crate) fn check_plan_path(path: Option<&std::path::Path>) -> Result<(), Erro
         Some(path) => crate::report::sink::check_writable(path).map_err(Error::OutputNotWritable),
         None => Ok(()),
     }
+}
+
+/// Reads the approved plan of `up --plan`/`destroy --plan`, refusing one
+/// made for another stack, command or engine before anything runs.
+pub(crate) fn load_plan(
+    path: Option<&std::path::Path>,
+    args: &crate::cli::StackArgs,
+    action: crate::report::Action,
+    engine: crate::engine::Engine,
+) -> Result<Option<(PathBuf, crate::plan::infra::InfraPlan)>, Error> {
+    let Some(path) = path else { return Ok(None) };
+    let asked = crate::plan::infra::Target {
+        layer: args.layer.as_str(),
+        env: args.env.as_str(),
+        engine,
+        action,
+    };
+    Ok(Some((
+        path.to_owned(),
+        crate::plan::infra::InfraPlan::load(path, asked)?,
+    )))
 }
 
 pub(crate) fn dispatch(cli: Cli) -> Result<Exit, Error> {

@@ -7,8 +7,7 @@ use crate::printer;
 use crate::{Error, Exit};
 
 pub(crate) fn run(ctx: &Context, layer: Layer, env: &EnvName, json: bool) -> Result<Exit, Error> {
-    let stack = stack::prepare(ctx, layer, env)?;
-    let outputs = stack.outputs()?;
+    let outputs = stack::outputs(ctx, layer, env)?;
     if json {
         printer::json_line(&serde_json::Value::Object(outputs.into_iter().collect())).map_err(Error::Print)?;
     } else if outputs.is_empty() {

@@ -141,10 +141,7 @@ fn requested_tags(args: &UpdateArgs) -> BTreeMap<String, ImageTag> {
 fn resolve_contract(ctx: &Context, args: &UpdateArgs, env: &EnvName) -> Result<Contract, Error> {
     let contract = match &args.contract {
         Some(path) => Contract::from_file(path)?,
-        None => {
-            let stack = stack::prepare(ctx, Layer::App, env)?;
-            Contract::from_stack_outputs(&stack.outputs()?, env.as_str())?
-        }
+        None => Contract::from_stack_outputs(&stack::outputs(ctx, Layer::App, env)?, env.as_str())?,
     };
     for kind in [BACKEND, FRONTEND] {
         let asked = if kind == BACKEND { &args.backend } else { &args.frontend };

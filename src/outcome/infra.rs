@@ -73,6 +73,20 @@ pub struct InfraReport {
 }
 
 impl InfraReport {
+    /// A run that has not found anything yet, nor failed.
+    pub fn started(layer: impl Into<String>, env: impl Into<String>, action: Action) -> Self {
+        InfraReport {
+            layer: layer.into(),
+            env: env.into(),
+            action,
+            outcome: Outcome::Succeeded,
+            changes: None,
+            failure: None,
+            applied: None,
+            plan: None,
+        }
+    }
+
     /// The report for a digest saved earlier. It does not say which layer or
     /// env it was for; its URNs do (`urn:pulumi:<stack>::<project>::…`).
     pub fn from_saved_preview(digest: &PreviewDigest) -> Self {

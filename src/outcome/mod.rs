@@ -5,6 +5,7 @@
 
 pub(crate) mod bootstrap;
 pub(crate) mod infra;
+pub(crate) mod stack;
 pub(crate) mod update;
 
 use serde::Serialize;

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{fingerprint, push_differences, sha256, PlanError, FORMAT};
 use crate::digest::short;
+use crate::engine::Engine;
 use crate::outcome::infra::{Action, PlanDifference};
 use crate::preview::{ChangeSet, DiffKind};
 
@@ -22,9 +23,14 @@ pub struct InfraPlan {
     pub stackpilot_version: String,
     pub layer: String,
     pub env: String,
+    /// Which engine the plan was made with; plans from before the CDK engine
+    /// are Pulumi's.
+    #[serde(default = "pulumi")]
+    pub engine: Engine,
     /// `up` or `destroy`: a plan is applied only by the command it was made for.
     pub action: Action,
-    /// SHA-256 of `stacks/<layer>/Pulumi.<env>.yaml` when the plan was made.
+    /// SHA-256 of the env's config file (`stacks/<layer>/Pulumi.<env>.yaml`,
+    /// or `<env>.json` for the CDK) when the plan was made.
     pub config_sha256: String,
     /// Whether that file held Pulumi's `encryptionsalt`: a plan made right
     /// after Pulumi created the stack has one that a fresh checkout lacks.
@@ -42,6 +48,18 @@ pub struct InfraPlan {
     /// the moment between stackpilot's check and the apply.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pulumi_plan: Option<serde_json::Value>,
+    /// CDK: SHA-256 of the synthesized template the change set was made
+    /// from (outputs and parameters are in it, which a change set omits).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template_sha256: Option<String>,
+    /// CDK: the change set the plan was read from, for the record; the
+    /// apply makes a fresh one and executes it only when it matches.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub change_set: Option<String>,
+}
+
+fn pulumi() -> Engine {
+    Engine::Pulumi
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -77,6 +95,7 @@ pub struct PlannedOutput {
 pub struct Target<'a> {
     pub layer: &'a str,
     pub env: &'a str,
+    pub engine: Engine,
     pub action: Action,
 }
 
@@ -87,7 +106,11 @@ impl std::fmt::Display for Target<'_> {
         } else {
             "up"
         };
-        write!(f, "`{verb} {} {}`", self.layer, self.env)
+        let engine = match self.engine {
+            Engine::Pulumi => "",
+            Engine::Cdk => " (CDK)",
+        };
+        write!(f, "`{verb} {} {}`{engine}", self.layer, self.env)
     }
 }
 
@@ -136,6 +159,7 @@ impl InfraPlan {
             stackpilot_version: env!("CARGO_PKG_VERSION").to_owned(),
             layer: target.layer.to_owned(),
             env: target.env.to_owned(),
+            engine: target.engine,
             action: target.action,
             config_sha256: sha256(config),
             config_salted: String::from_utf8_lossy(config)
@@ -146,7 +170,17 @@ impl InfraPlan {
             resources,
             outputs,
             pulumi_plan: None,
+            template_sha256: None,
+            change_set: None,
         })
+    }
+
+    /// Reads an approved plan, refusing one made for another stack,
+    /// command or engine.
+    pub fn load(path: &std::path::Path, asked: Target<'_>) -> Result<Self, PlanError> {
+        let plan: InfraPlan = super::read(path)?;
+        plan.check_target(path, asked)?;
+        Ok(plan)
     }
 
     /// Refuses a plan made for another stack or command.
@@ -154,9 +188,12 @@ impl InfraPlan {
         let planned = Target {
             layer: &self.layer,
             env: &self.env,
+            engine: self.engine,
             action: self.action,
         };
-        if (planned.layer, planned.env, planned.action) == (asked.layer, asked.env, asked.action) {
+        if (planned.layer, planned.env, planned.engine, planned.action)
+            == (asked.layer, asked.env, asked.engine, asked.action)
+        {
             return Ok(());
         }
         Err(PlanError::OtherTarget {
@@ -171,8 +208,12 @@ impl InfraPlan {
     pub fn differences(&self, current: &InfraPlan) -> Vec<PlanDifference> {
         let mut out = Vec::new();
         if self.config_sha256 != current.config_sha256 {
+            let file = match self.engine {
+                Engine::Pulumi => format!("Pulumi.{}.yaml", self.env),
+                Engine::Cdk => format!("{}.json", self.env),
+            };
             out.push(PlanDifference {
-                subject: format!("stack config Pulumi.{}.yaml", self.env),
+                subject: format!("stack config {file}"),
                 approved: format!("sha256 {}", short(&self.config_sha256)),
                 now: if self.config_salted && !current.config_salted {
                     format!(
@@ -190,6 +231,17 @@ impl InfraPlan {
                 subject: "the stack's last update".into(),
                 approved: describe(&self.last_update),
                 now: describe(&current.last_update),
+            });
+        }
+        if self.template_sha256 != current.template_sha256 {
+            let describe = |t: &Option<String>| {
+                t.as_deref()
+                    .map_or_else(|| "none".to_owned(), |h| format!("sha256 {}", short(h)))
+            };
+            out.push(PlanDifference {
+                subject: "the synthesized template".into(),
+                approved: describe(&self.template_sha256),
+                now: describe(&current.template_sha256),
             });
         }
         let by_urn = |plan: &InfraPlan| -> BTreeMap<String, String> {

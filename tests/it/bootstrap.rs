@@ -22,32 +22,6 @@ fn json(run: &crate::support::Run) -> serde_json::Value {
     serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}\n{}", run.stdout, run.stderr))
 }
 
-/// Change sets that were made and never executed (an executed one stays
-/// listed, as on AWS).
-fn change_sets_left(sandbox: &Sandbox, stack: &str) -> Vec<String> {
-    let cfn = sandbox.cfn();
-    sandbox.block_on(async {
-        let out = cfn.list_change_sets().stack_name(stack).send().await.expect("listed");
-        out.summaries()
-            .iter()
-            .filter(|c| c.execution_status().map(|e| e.as_str()) != Some("EXECUTE_COMPLETE"))
-            .map(|c| format!("{:?} {:?} {:?}", c.change_set_name(), c.status(), c.execution_status()))
-            .collect()
-    })
-}
-
-fn stack_status(sandbox: &Sandbox, stack: &str) -> Option<String> {
-    let cfn = sandbox.cfn();
-    sandbox.block_on(async {
-        let out = cfn.describe_stacks().stack_name(stack).send().await.ok()?;
-        out.stacks()
-            .first()
-            .and_then(|s| s.stack_status())
-            .map(|s| s.as_str().to_owned())
-            .filter(|s| s != "DELETE_COMPLETE")
-    })
-}
-
 #[test]
 fn first_bootstrap_then_a_rerun_changes_nothing_and_a_new_env_adds_one_role() {
     let sandbox = Sandbox::start("healthy.yaml");
@@ -107,7 +81,7 @@ fn first_bootstrap_then_a_rerun_changes_nothing_and_a_new_env_adds_one_role() {
     assert_eq!(report["changes"]["resources"], serde_json::json!([]));
     assert!(again.stderr.contains("nothing to change"), "{}", again.stderr);
     assert_eq!(
-        change_sets_left(&sandbox, "stackpilot-bootstrap"),
+        sandbox.change_sets_left("stackpilot-bootstrap"),
         Vec::<String>::new(),
         "no empty change set is left behind"
     );
@@ -131,7 +105,7 @@ fn a_dry_run_leaves_no_stack_and_no_change_set() {
     let run = bootstrap(&sandbox, &["--github-repo", REPO, "--env", "alpha", "--dry-run"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(json(&run)["outcome"], "previewed");
-    assert_eq!(stack_status(&sandbox, "stackpilot-bootstrap"), None);
+    assert_eq!(sandbox.stack_status("stackpilot-bootstrap"), None);
 }
 
 #[test]
@@ -146,7 +120,7 @@ fn bad_input_is_refused_before_any_call() {
     assert_eq!(no_terminal.code, 2, "{}", no_terminal.stderr);
     assert!(no_terminal.stderr.contains("--yes"), "{}", no_terminal.stderr);
     assert_eq!(
-        stack_status(&sandbox, "stackpilot-bootstrap"),
+        sandbox.stack_status("stackpilot-bootstrap"),
         None,
         "an unconfirmed run leaves nothing"
     );
@@ -176,7 +150,7 @@ fn destroy_is_refused_while_the_state_bucket_holds_anything() {
         refused.stderr
     );
     assert_eq!(
-        stack_status(&sandbox, "stackpilot-bootstrap").as_deref(),
+        sandbox.stack_status("stackpilot-bootstrap").as_deref(),
         Some("CREATE_COMPLETE")
     );
 
@@ -204,7 +178,7 @@ fn destroy_is_refused_while_the_state_bucket_holds_anything() {
     });
     let destroyed = bootstrap(&sandbox, &["--destroy", "--yes"]);
     assert_eq!(destroyed.code, 0, "{}", destroyed.stderr);
-    assert_eq!(stack_status(&sandbox, "stackpilot-bootstrap"), None);
+    assert_eq!(sandbox.stack_status("stackpilot-bootstrap"), None);
 }
 
 /// A resource that fails: the summary names it and its reason, says where
@@ -218,7 +192,8 @@ fn a_failing_resource_rolls_back_with_its_reason_in_the_summary() {
         "cloudformation:\n  failures:\n    - match: {logicalId: DeployRoleBeta}\n      operation: create\n      reason: \"Role quota exceeded for this account\"\n",
     );
     let failed = bootstrap(&sandbox, &["--env", "beta", "--yes"]);
-    assert_eq!(failed.code, 1, "{}", failed.stderr);
+    // Failed and rolled back.
+    assert_eq!(failed.code, 3, "{}", failed.stderr);
     let report = json(&failed);
     assert_eq!(report["outcome"], "failed");
     assert_eq!(report["stack_status"], "UPDATE_ROLLBACK_COMPLETE");
@@ -253,7 +228,7 @@ fn a_stack_whose_creation_failed_blocked_every_later_run() {
         "cloudformation:\n  failures:\n    - match: {logicalId: StateBucket}\n      operation: create\n",
     );
     let failed = bootstrap(&sandbox, &["--github-repo", REPO, "--env", "alpha", "--yes"]);
-    assert_eq!(failed.code, 1, "{}", failed.stderr);
+    assert_eq!(failed.code, 3, "{}", failed.stderr);
     assert_eq!(json(&failed)["stack_status"], "ROLLBACK_COMPLETE");
     assert!(
         sandbox.summary().contains("the next run deletes the empty"),
@@ -288,8 +263,5 @@ fn destroy_deleted_a_stack_bootstrap_never_made() {
         "{}",
         run.stderr
     );
-    assert_eq!(
-        stack_status(&sandbox, "someone-else").as_deref(),
-        Some("CREATE_COMPLETE")
-    );
+    assert_eq!(sandbox.stack_status("someone-else").as_deref(), Some("CREATE_COMPLETE"));
 }

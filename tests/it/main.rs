@@ -5,6 +5,7 @@ mod fault_proxy;
 mod support;
 
 mod bootstrap;
+mod cdk;
 mod child_env;
 mod deploy;
 mod infra;

@@ -43,18 +43,12 @@ fn service<'a>(report: &'a serde_json::Value, name: &str) -> &'a serde_json::Val
 
 /// The revision each service runs now, read past the proxy.
 fn revision_of(sandbox: &Sandbox, service: &str) -> String {
-    let ecs = sandbox.ecs();
-    sandbox.block_on(async {
-        let out = ecs
-            .describe_services()
-            .cluster("alpha-cluster")
-            .services(service)
-            .send()
-            .await
-            .expect("describe services");
-        let arn = out.services()[0].task_definition().unwrap_or_default().to_owned();
-        arn.rsplit('/').next().unwrap_or_default().to_owned()
-    })
+    let arn = sandbox
+        .service(service)
+        .task_definition()
+        .unwrap_or_default()
+        .to_owned();
+    arn.rsplit('/').next().unwrap_or_default().to_owned()
 }
 
 #[test]

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use crate::support::{finish, Run};
 
-fn repo_root() -> &'static Path {
+pub fn repo_root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
@@ -302,6 +302,48 @@ impl Sandbox {
 
     pub fn clear_calls(&self) {
         self.http("DELETE", "/_sandbox/calls");
+    }
+
+    /// A service of `alpha-cluster` as ECS has it (not through any proxy).
+    pub fn service(&self, service: &str) -> aws_sdk_ecs::types::Service {
+        let ecs = self.ecs();
+        self.block_on(async {
+            let out = ecs
+                .describe_services()
+                .cluster("alpha-cluster")
+                .services(service)
+                .send()
+                .await
+                .expect("describe services");
+            out.services().first().cloned().expect("the service exists")
+        })
+    }
+
+    /// A CloudFormation stack's status, `None` when there is none.
+    pub fn stack_status(&self, stack: &str) -> Option<String> {
+        let cfn = self.cfn();
+        self.block_on(async {
+            let out = cfn.describe_stacks().stack_name(stack).send().await.ok()?;
+            out.stacks()
+                .first()
+                .and_then(|s| s.stack_status())
+                .map(|s| s.as_str().to_owned())
+                .filter(|s| s != "DELETE_COMPLETE")
+        })
+    }
+
+    /// Change sets that were made and never executed (an executed one stays
+    /// listed, as on AWS).
+    pub fn change_sets_left(&self, stack: &str) -> Vec<String> {
+        let cfn = self.cfn();
+        self.block_on(async {
+            let out = cfn.list_change_sets().stack_name(stack).send().await.expect("listed");
+            out.summaries()
+                .iter()
+                .filter(|c| c.execution_status().map(|e| e.as_str()) != Some("EXECUTE_COMPLETE"))
+                .map(|c| format!("{:?} {:?} {:?}", c.change_set_name(), c.status(), c.execution_status()))
+                .collect()
+        })
     }
 
     /// Loads a scenario (YAML) into the running sandbox.

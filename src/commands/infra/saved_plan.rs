@@ -3,10 +3,10 @@
 //! preview again and apply only when the fresh preview matches it, with
 //! Pulumi's own plan handed to the engine for the apply itself.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::Run;
-use crate::cli::StackArgs;
+use crate::engine::Engine;
 use crate::outcome::infra::{Action, Outcome, PlanCheck};
 use crate::plan::infra::{InfraPlan, Target};
 use crate::plan::{self, PlanError};
@@ -14,27 +14,6 @@ use crate::{Error, Exit};
 
 /// The most a stack config file may weigh before it is hashed.
 const CONFIG_CAP: u64 = 1 << 20;
-
-/// Reads an approved plan and refuses one made for another stack or
-/// command, before Pulumi runs.
-pub(super) fn load_plan(
-    path: Option<&Path>,
-    args: &StackArgs,
-    action: Action,
-) -> Result<Option<(PathBuf, InfraPlan)>, Error> {
-    let Some(path) = path else { return Ok(None) };
-    let approved: InfraPlan = plan::read(path)?;
-    approved.check_target(path, target(args, action))?;
-    Ok(Some((path.to_owned(), approved)))
-}
-
-fn target(args: &StackArgs, action: Action) -> Target<'_> {
-    Target {
-        layer: args.layer.as_str(),
-        env: args.env.as_str(),
-        action,
-    }
-}
 
 impl Run<'_> {
     /// The plan of the preview this run just made.
@@ -48,6 +27,7 @@ impl Run<'_> {
         let target = Target {
             layer: &self.report.layer,
             env: &self.report.env,
+            engine: Engine::Pulumi,
             action,
         };
         let mut plan = InfraPlan::new(target, config.as_bytes(), &changes)?;

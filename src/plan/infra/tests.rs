@@ -28,6 +28,7 @@ fn target() -> Target<'static> {
     Target {
         layer: "base",
         env: "dev",
+        engine: Engine::Pulumi,
         action: Action::Up,
     }
 }
@@ -98,6 +99,12 @@ fn a_plan_for_another_stack_or_command_is_refused() {
         ..target()
     };
     assert!(plan.check_target(path, staging).is_err());
+    let cdk = Target {
+        engine: Engine::Cdk,
+        ..target()
+    };
+    let err = plan.check_target(path, cdk).unwrap_err().to_string();
+    assert!(err.contains("`up base dev` (CDK)"), "{err}");
     assert!(plan.check_target(path, target()).is_ok());
 }
 

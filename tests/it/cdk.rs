@@ -1,0 +1,236 @@
+//! The CDK engine against the sandbox's CloudFormation: the repository's
+//! own CDK app (cdk/), synthesized by its pinned aws-cdk, creates the base
+//! and app stacks, previews and applies a config change under a saved plan
+//! while the services keep what the update set, refuses a plan the config
+//! moved away from, rolls a failed update back, and destroys the stack.
+
+use std::path::{Path, PathBuf};
+
+use crate::support::Run;
+use crate::update_support::{register_copy, repo_root, Sandbox};
+
+/// A repository whose layers are both the CDK app's, with the repository's
+/// env configs put on the sandbox path.
+struct CdkRoot {
+    dir: tempfile::TempDir,
+}
+
+impl CdkRoot {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let cdk = repo_root().join("cdk");
+        std::fs::write(
+            dir.path().join("stackpilot.yaml"),
+            format!("layers:\n  base: cdk\n  app: cdk\ncdk:\n  app: {}\n", cdk.display()),
+        )
+        .expect("project file");
+        for (layer, env) in [("base", "dev"), ("app", "alpha")] {
+            let from = repo_root().join("stacks").join(layer).join(format!("{env}.json"));
+            let mut config: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(from).expect("config")).expect("JSON config");
+            config["sandbox"] = true.into();
+            let to = dir.path().join("stacks").join(layer);
+            std::fs::create_dir_all(&to).expect("stacks folder");
+            std::fs::write(to.join(format!("{env}.json")), config.to_string()).expect("config written");
+        }
+        CdkRoot { dir }
+    }
+
+    fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn set(&self, layer: &str, env: &str, key: &str, value: serde_json::Value) {
+        let path = self.root().join("stacks").join(layer).join(format!("{env}.json"));
+        let mut config: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).expect("config")).expect("JSON config");
+        config[key] = value;
+        std::fs::write(path, config.to_string()).expect("config written");
+    }
+
+    fn plan(&self) -> PathBuf {
+        self.root().join("plan.json")
+    }
+}
+
+fn stackpilot(sandbox: &Sandbox, root: &CdkRoot, args: &[&str]) -> Run {
+    let summary = sandbox.summary_path();
+    let _ = std::fs::remove_file(&summary);
+    let mut all = vec!["--root", root.root().to_str().expect("utf-8 path")];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--json", "--summary", summary.to_str().expect("utf-8 path")]);
+    sandbox.stackpilot(&all)
+}
+
+fn json(run: &Run) -> serde_json::Value {
+    serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}\n{}", run.stdout, run.stderr))
+}
+
+/// (task definition, desired count) of a service as ECS has it.
+fn service_state(sandbox: &Sandbox, service: &str) -> (String, i32) {
+    let found = sandbox.service(service);
+    (
+        found.task_definition().unwrap_or_default().to_owned(),
+        found.desired_count(),
+    )
+}
+
+fn create_both(sandbox: &Sandbox, root: &CdkRoot) {
+    let base = stackpilot(sandbox, root, &["up", "base", "dev", "--yes"]);
+    assert_eq!(base.code, 0, "{}", base.stderr);
+    let app = stackpilot(sandbox, root, &["up", "app", "alpha", "--yes"]);
+    assert_eq!(app.code, 0, "{}", app.stderr);
+    let report = json(&app);
+    assert_eq!(report["stack_name"], "alpha-app");
+    assert_eq!(report["stack_status"], "CREATE_COMPLETE");
+    assert!(
+        report["applied"]["outputs"]["deploy"]
+            .as_str()
+            .is_some_and(|d| d.contains("alpha-cluster")),
+        "{report}"
+    );
+}
+
+#[test]
+fn cdk_stacks_are_created_then_a_planned_config_change_keeps_what_the_update_set() {
+    let sandbox = Sandbox::start("healthy.yaml");
+    let root = CdkRoot::new();
+    create_both(&sandbox, &root);
+    assert_eq!(sandbox.stack_status("dev-base").as_deref(), Some("CREATE_COMPLETE"));
+
+    // The contract reads back through `outputs`, as `update` reads it.
+    let root_arg = root.root().to_str().expect("utf-8 path");
+    let outputs = sandbox.stackpilot(&["--root", root_arg, "outputs", "app", "alpha", "--json"]);
+    assert_eq!(outputs.code, 0, "{}", outputs.stderr);
+    let deploy: serde_json::Value =
+        serde_json::from_str(json(&outputs)["deploy"].as_str().expect("deploy is JSON text")).expect("contract");
+    assert_eq!(deploy["cluster"], "alpha-cluster");
+
+    // Nothing changed: no change set is left behind.
+    let again = stackpilot(&sandbox, &root, &["preview", "app", "alpha"]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert!(json(&again)["changes"]["resources"]
+        .as_array()
+        .is_some_and(Vec::is_empty));
+    assert!(sandbox.summary().contains("no changes"), "{}", sandbox.summary());
+    assert_eq!(sandbox.change_sets_left("alpha-app"), Vec::<String>::new());
+
+    // What `update` set on a service: another revision, another count.
+    let ecs = sandbox.ecs();
+    let (created_with, _) = service_state(&sandbox, "alpha-gunicorn");
+    let revision = sandbox.block_on(async {
+        let current = ecs
+            .describe_task_definition()
+            .task_definition(&created_with)
+            .send()
+            .await
+            .expect("described")
+            .task_definition()
+            .cloned()
+            .expect("a task definition");
+        let registered = register_copy(&ecs, &current, current.container_definitions().to_vec())
+            .send()
+            .await
+            .expect("registered");
+        let arn = registered
+            .task_definition()
+            .and_then(|t| t.task_definition_arn())
+            .expect("an arn")
+            .to_owned();
+        ecs.update_service()
+            .cluster("alpha-cluster")
+            .service("alpha-gunicorn")
+            .task_definition(&arn)
+            .desired_count(2)
+            .send()
+            .await
+            .expect("updated");
+        arn
+    });
+
+    root.set("app", "alpha", "logRetentionDays", 14.into());
+    let plan = root.plan();
+    let plan_arg = plan.to_str().expect("utf-8 path");
+    let previewed = stackpilot(&sandbox, &root, &["preview", "app", "alpha", "--save-plan", plan_arg]);
+    assert_eq!(previewed.code, 0, "{}", previewed.stderr);
+    let changed: Vec<String> = json(&previewed)["changes"]["resources"]
+        .as_array()
+        .expect("resources")
+        .iter()
+        .map(|r| format!("{} {}", r["op"], r["type"]))
+        .collect();
+    assert!(
+        !changed.is_empty()
+            && changed
+                .iter()
+                .all(|c| c.contains("AWS::Logs::LogGroup") || c.contains("AWS::ECS::Service")),
+        "{changed:?}"
+    );
+    assert_eq!(
+        sandbox.change_sets_left("alpha-app"),
+        Vec::<String>::new(),
+        "the preview leaves no change set"
+    );
+
+    let applied = stackpilot(&sandbox, &root, &["up", "app", "alpha", "--plan", plan_arg, "--yes"]);
+    assert_eq!(applied.code, 0, "{}", applied.stderr);
+    assert_eq!(json(&applied)["stack_status"], "UPDATE_COMPLETE");
+    assert_eq!(
+        service_state(&sandbox, "alpha-gunicorn"),
+        (revision, 2),
+        "the stack update left the service's revision and count alone"
+    );
+
+    // A config that moved after approval: exit 6, nothing applied.
+    root.set("app", "alpha", "logRetentionDays", 7.into());
+    let moved = stackpilot(&sandbox, &root, &["preview", "app", "alpha", "--save-plan", plan_arg]);
+    assert_eq!(moved.code, 0, "{}", moved.stderr);
+    root.set("app", "alpha", "logRetentionDays", 60.into());
+    let refused = stackpilot(&sandbox, &root, &["up", "app", "alpha", "--plan", plan_arg, "--yes"]);
+    assert_eq!(refused.code, 6, "{}", refused.stderr);
+    assert_eq!(json(&refused)["outcome"], "changed-since-approved");
+    assert!(sandbox.summary().contains("alpha.json"), "{}", sandbox.summary());
+    assert_eq!(sandbox.change_sets_left("alpha-app"), Vec::<String>::new());
+
+    let destroyed = stackpilot(&sandbox, &root, &["destroy", "app", "alpha", "--yes"]);
+    assert_eq!(destroyed.code, 0, "{}", destroyed.stderr);
+    assert_eq!(sandbox.stack_status("alpha-app"), None);
+}
+
+#[test]
+fn a_failed_cdk_update_is_rolled_back_and_names_its_cause() {
+    let sandbox = Sandbox::start("healthy.yaml");
+    let root = CdkRoot::new();
+    create_both(&sandbox, &root);
+    sandbox.load_scenario(
+        "cloudformation:\n  failures:\n    - match: {type: \"AWS::Logs::LogGroup\"}\n      operation: update\n      reason: \"Resource limit exceeded\"\n",
+    );
+    root.set("app", "alpha", "logRetentionDays", 14.into());
+    let failed = stackpilot(&sandbox, &root, &["up", "app", "alpha", "--yes"]);
+    assert_eq!(failed.code, 3, "failed and rolled back: {}", failed.stderr);
+    let report = json(&failed);
+    assert_eq!(report["outcome"], "failed");
+    assert_eq!(report["stack_status"], "UPDATE_ROLLBACK_COMPLETE");
+    let summary = sandbox.summary();
+    assert!(summary.contains("Resource limit exceeded"), "{summary}");
+    assert!(summary.contains("UPDATE_ROLLBACK_COMPLETE"), "{summary}");
+}
+
+#[test]
+fn a_cdk_app_that_cannot_synthesize_fails_before_any_change_set() {
+    let sandbox = Sandbox::start("healthy.yaml");
+    let root = CdkRoot::new();
+    root.set("base", "dev", "noSuchKey", "x".into());
+    let failed = stackpilot(&sandbox, &root, &["preview", "base", "dev"]);
+    assert_eq!(failed.code, 1, "{}", failed.stderr);
+    assert!(
+        sandbox.summary().contains("unknown keys noSuchKey"),
+        "{}",
+        sandbox.summary()
+    );
+    assert_eq!(sandbox.stack_status("dev-base"), None);
+
+    let unknown = stackpilot(&sandbox, &root, &["preview", "app", "gamma"]);
+    assert_eq!(unknown.code, 2, "{}", unknown.stderr);
+    assert!(unknown.stderr.contains("gamma.json"), "{}", unknown.stderr);
+}
