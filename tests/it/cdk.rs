@@ -234,3 +234,73 @@ fn a_cdk_app_that_cannot_synthesize_fails_before_any_change_set() {
     assert_eq!(unknown.code, 2, "{}", unknown.stderr);
     assert!(unknown.stderr.contains("gamma.json"), "{}", unknown.stderr);
 }
+
+#[test]
+fn deploy_reads_the_contract_from_the_cdk_app_stack_and_rolls_the_services_it_created() {
+    let sandbox = Sandbox::start("healthy.yaml");
+    let root = CdkRoot::new();
+    let base = stackpilot(&sandbox, &root, &["up", "base", "dev", "--yes"]);
+    assert_eq!(base.code, 0, "{}", base.stderr);
+    assert_eq!(sandbox.stack_status("alpha-app"), None, "no app stack yet");
+
+    // `deploy`: `up app alpha` (which creates the stack), then the update.
+    let deployed = stackpilot(
+        &sandbox,
+        &root,
+        &[
+            "deploy",
+            "alpha",
+            "--backend",
+            "v2",
+            "--frontend",
+            "v2",
+            "--poll-interval",
+            "0.2",
+        ],
+    );
+    assert_eq!(deployed.code, 0, "{}", deployed.stderr);
+    assert_eq!(sandbox.stack_status("alpha-app").as_deref(), Some("CREATE_COMPLETE"));
+    let report = json(&deployed);
+    assert_eq!(report["outcome"], "succeeded", "{report}");
+    let contract: serde_json::Value = serde_json::from_str(
+        sandbox
+            .block_on(async {
+                let out = sandbox
+                    .cfn()
+                    .describe_stacks()
+                    .stack_name("alpha-app")
+                    .send()
+                    .await
+                    .expect("described");
+                out.stacks()[0].outputs()[0]
+                    .output_value()
+                    .unwrap_or_default()
+                    .to_owned()
+            })
+            .as_str(),
+    )
+    .expect("the deploy output is a contract");
+    for service in contract["services"].as_array().expect("services") {
+        let name = service["service"].as_str().expect("a name");
+        let found = sandbox.service(name);
+        assert_eq!(
+            i64::from(found.desired_count()),
+            service["desiredCount"].as_i64().expect("a count"),
+            "{name} raised from 0 to the contract's count"
+        );
+        let image = sandbox.block_on(async {
+            let td = sandbox
+                .ecs()
+                .describe_task_definition()
+                .task_definition(found.task_definition().unwrap_or_default())
+                .send()
+                .await
+                .expect("described");
+            td.task_definition().expect("a definition").container_definitions()[0]
+                .image()
+                .unwrap_or_default()
+                .to_owned()
+        });
+        assert!(image.ends_with(":v2"), "{name} runs {image}");
+    }
+}
