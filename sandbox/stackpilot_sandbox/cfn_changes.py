@@ -239,6 +239,71 @@ def resource_changes(inputs: ChangeInputs, include_values: bool) -> list[dict[st
     return result
 
 
+_NO_VALUE = object()  # a property whose Fn::If chose AWS::NoValue: absent
+
+
+def condition_values(template: dict[str, Any], parameters: dict[str, Any]) -> dict[str, bool]:
+    """Each of the template's Conditions, evaluated with `parameters` as
+    AWS evaluates them when it makes a change set. A condition built from
+    something other than parameters and literals is left out (unknown)."""
+    conditions = template.get("Conditions") or {}
+    values: dict[str, bool] = {}
+
+    def operand(value: Any) -> Any:
+        if isinstance(value, dict) and set(value) == {"Ref"} and value["Ref"] in parameters:
+            return str(parameters[value["Ref"]])
+        return value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+
+    def evaluate(expression: Any) -> bool:
+        if not (isinstance(expression, dict) and len(expression) == 1):
+            raise ValueError(expression)
+        ((function, argument),) = expression.items()
+        if function == "Condition":
+            return named(argument)
+        if function == "Fn::Equals":
+            return operand(argument[0]) == operand(argument[1])
+        if function == "Fn::Not":
+            return not evaluate(argument[0])
+        if function == "Fn::And":
+            return all(evaluate(item) for item in argument)
+        if function == "Fn::Or":
+            return any(evaluate(item) for item in argument)
+        raise ValueError(expression)
+
+    def named(name: str) -> bool:
+        if name not in values:
+            values[name] = evaluate(conditions[name])
+        return values[name]
+
+    for name in conditions:
+        try:
+            named(name)
+        except (ValueError, KeyError, IndexError, TypeError):
+            values.pop(name, None)
+    return values
+
+
+def with_conditions(properties: dict[str, Any], conditions: dict[str, bool]) -> dict[str, Any]:
+    """Properties with every Fn::If on a known condition replaced by the
+    branch it takes; a property that takes AWS::NoValue is absent."""
+
+    def choose(value: Any) -> Any:
+        if isinstance(value, list):
+            return [chosen for chosen in (choose(item) for item in value) if chosen is not _NO_VALUE]
+        if not isinstance(value, dict):
+            return value
+        if value == {"Ref": "AWS::NoValue"}:
+            return _NO_VALUE
+        branches = value.get("Fn::If")
+        if len(value) == 1 and isinstance(branches, list) and len(branches) == 3 and branches[0] in conditions:
+            return choose(branches[1] if conditions[branches[0]] else branches[2])
+        chosen = {key: choose(inner) for key, inner in value.items()}
+        return {key: inner for key, inner in chosen.items() if inner is not _NO_VALUE}
+
+    result = choose(properties)
+    return result if isinstance(result, dict) else {}
+
+
 def resolve_value(value: Any, lookup: Callable[[str, str | None], Any]) -> Any:
     """A property value with Ref, Fn::GetAtt and Fn::Sub filled in as far as
     `lookup(name, attribute)` knows them (it answers KNOWN_AFTER_APPLY for

@@ -25,7 +25,14 @@ from moto.cloudformation.utils import generate_changeset_id, generate_stack_id, 
 from moto.core.base_backend import BackendDict
 
 from . import cfn_oidc  # noqa: F401  (defining the class registers AWS::IAM::OIDCProvider)
-from .cfn_changes import KNOWN_AFTER_APPLY, ChangeInputs, resolve_value, resource_changes
+from .cfn_changes import (
+    KNOWN_AFTER_APPLY,
+    ChangeInputs,
+    condition_values,
+    resolve_value,
+    resource_changes,
+    with_conditions,
+)
 from .cfn_stacks import SandboxStack, StackStatus
 from .runtime import RUNTIME
 
@@ -116,6 +123,10 @@ class SandboxChangeSet(ChangeSet):
         self.resolved_parameters = template_parameters(self.template_dict, self.parameters)
         old_parameters = dict(stack.resource_map.resolved_parameters) if old_resources else {}
         new_resources = self.template_dict.get("Resources") or {}
+        # Conditions are known when the change set is made: compare what each
+        # Fn::If chooses, not the Fn::If as written.
+        old_resources = _conditioned(old_resources, condition_values(stack.template_dict or {}, old_parameters))
+        new_resources = _conditioned(new_resources, condition_values(self.template_dict, self.resolved_parameters))
         pseudo = {key: value for key, value in stack.resource_map._parsed_resources.items() if key.startswith("AWS::")}
 
         def before(name: str, attribute: str | None) -> Any:
@@ -185,6 +196,13 @@ class SandboxChangeSet(ChangeSet):
         if self.status == ChangeSetStatus.CREATE_COMPLETE:
             answer["Changes"] = self.valued_changes if include_values else self.plain_changes
         return answer
+
+
+def _conditioned(resources: dict[str, Any], conditions: dict[str, bool]) -> dict[str, Any]:
+    return {
+        name: {**resource, "Properties": with_conditions(resource.get("Properties") or {}, conditions)}
+        for name, resource in resources.items()
+    }
 
 
 class SandboxCloudFormationBackend(CloudFormationBackend):

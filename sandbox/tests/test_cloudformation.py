@@ -232,3 +232,28 @@ def test_exports_of_a_stack_made_by_change_sets_were_never_published(sandbox):
     assert stack(cfn, "app")["StackStatus"] == "CREATE_COMPLETE"
     groups = sandbox.client("logs").describe_log_groups(logGroupNamePrefix="two")["logGroups"]
     assert [g["logGroupName"] for g in groups] == ["two"]
+
+
+def _phased(phase_default: str, retention: int) -> dict:
+    return {
+        "Parameters": {"Phase": {"Type": "String", "Default": phase_default}},
+        "Conditions": {"Creating": {"Fn::Equals": [{"Ref": "Phase"}, "create"]}},
+        "Resources": {"Log": {"Type": "AWS::Logs::LogGroup", "Properties": {
+            "LogGroupName": "/x/phased",
+            "RetentionInDays": {"Fn::If": ["Creating", retention, {"Ref": "AWS::NoValue"}]},
+        }}},
+    }
+
+
+def test_a_change_set_compared_fn_if_as_written_instead_of_the_branch_it_takes(sandbox):
+    """A property behind a condition that stays false is absent before and
+    after, whatever the branch it would take says; the sandbox compared the
+    Fn::If text and listed a change AWS does not."""
+    cfn = sandbox.client("cloudformation")
+    _execute(cfn, "phased", _phased("create", 30), "CREATE")
+    _execute(cfn, "phased", _phased("update", 30), "UPDATE")  # the property leaves: one change
+    cfn.create_change_set(StackName="phased", ChangeSetName="again", TemplateBody=body(_phased("update", 14)),
+                          ChangeSetType="UPDATE")
+    described = wait_change_set(cfn, "again", "phased")
+    assert (described["Status"], described["Changes"]) == ("FAILED", [])
+    assert described["StatusReason"] == NO_CHANGES

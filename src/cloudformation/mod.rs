@@ -317,6 +317,36 @@ async fn pause(pacer: &mut Pacer, deadline: Instant, stack: &str, status: &str) 
     }
 }
 
+/// The template the stack was last created or updated with (`None`: there
+/// is no such stack), as JSON; a YAML template reads as `Null`.
+pub async fn current_template(client: &Client, stack: &str) -> Result<Option<serde_json::Value>, CfnError> {
+    let answer = match client.get_template().stack_name(stack).send().await {
+        Ok(answer) => answer,
+        Err(e) if is_missing_stack(&e) => return Ok(None),
+        Err(e) => return Err(call_error("GetTemplate", e)),
+    };
+    Ok(Some(
+        answer
+            .template_body()
+            .and_then(|body| serde_json::from_str(body).ok())
+            .unwrap_or_default(),
+    ))
+}
+
+/// A template's outputs by name, each as the expression that makes it.
+pub fn template_outputs(template: &serde_json::Value) -> serde_json::Map<String, serde_json::Value> {
+    template
+        .get("Outputs")
+        .and_then(serde_json::Value::as_object)
+        .map(|outputs| {
+            outputs
+                .iter()
+                .map(|(name, o)| (name.clone(), o.get("Value").cloned().unwrap_or_default()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// One resource a stack holds now.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StackResource {

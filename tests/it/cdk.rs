@@ -53,6 +53,11 @@ impl CdkRoot {
     }
 }
 
+fn json_config(root: &CdkRoot, layer: &str, env: &str) -> serde_json::Value {
+    let path = root.root().join("stacks").join(layer).join(format!("{env}.json"));
+    serde_json::from_str(&std::fs::read_to_string(path).expect("config")).expect("JSON config")
+}
+
 fn stackpilot(sandbox: &Sandbox, root: &CdkRoot, args: &[&str]) -> Run {
     let summary = sandbox.summary_path();
     let _ = std::fs::remove_file(&summary);
@@ -106,7 +111,32 @@ fn cdk_stacks_are_created_then_a_planned_config_change_keeps_what_the_update_set
         serde_json::from_str(json(&outputs)["deploy"].as_str().expect("deploy is JSON text")).expect("contract");
     assert_eq!(deploy["cluster"], "alpha-cluster");
 
-    // Nothing changed: no change set is left behind.
+    // The first update after the creation takes each service's task
+    // definition and desired count out of the template, as on AWS; after
+    // it, nothing changes and no change set is left behind.
+    let first = stackpilot(&sandbox, &root, &["up", "app", "alpha", "--yes"]);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    let released: Vec<String> = json(&first)["changes"]["resources"]
+        .as_array()
+        .expect("resources")
+        .iter()
+        .map(|r| {
+            let props: Vec<String> = r["properties"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|p| format!("{} {}", p["kind"], p["path"]))
+                .collect();
+            format!("{} {} {}", r["op"], r["type"], props.join(", "))
+        })
+        .collect();
+    assert_eq!(released.len(), 4, "{released:?}");
+    assert!(
+        released
+            .iter()
+            .all(|r| r == r#""update" "AWS::ECS::Service" "delete" "DesiredCount", "delete" "TaskDefinition""#),
+        "{released:?}"
+    );
     let again = stackpilot(&sandbox, &root, &["preview", "app", "alpha"]);
     assert_eq!(again.code, 0, "{}", again.stderr);
     assert!(json(&again)["changes"]["resources"]
@@ -153,6 +183,10 @@ fn cdk_stacks_are_created_then_a_planned_config_change_keeps_what_the_update_set
     let plan_arg = plan.to_str().expect("utf-8 path");
     let previewed = stackpilot(&sandbox, &root, &["preview", "app", "alpha", "--save-plan", plan_arg]);
     assert_eq!(previewed.code, 0, "{}", previewed.stderr);
+    let mut settings = insta::Settings::clone_current();
+    settings.add_filter(r"[0-9a-f]{12}", "[DIGEST]");
+    settings.add_filter(r"`/[^`]*/plan.json`", "`[PLAN]`");
+    settings.bind(|| insta::assert_snapshot!("cdk_config_change_preview", sandbox.summary()));
     let changed: Vec<String> = json(&previewed)["changes"]["resources"]
         .as_array()
         .expect("resources")
@@ -177,8 +211,35 @@ fn cdk_stacks_are_created_then_a_planned_config_change_keeps_what_the_update_set
     assert_eq!(json(&applied)["stack_status"], "UPDATE_COMPLETE");
     assert_eq!(
         service_state(&sandbox, "alpha-gunicorn"),
-        (revision, 2),
+        (revision.clone(), 2),
         "the stack update left the service's revision and count alone"
+    );
+
+    // More CPU for gunicorn replaces its task definition (a new revision
+    // of the family, which the next update starts from); the service still
+    // runs what the update set.
+    let mut services = json_config(&root, "app", "alpha")["services"].clone();
+    services["gunicorn"]["cpu"] = 1024.into();
+    services["gunicorn"]["memory"] = 2048.into();
+    root.set("app", "alpha", "services", services);
+    let replaced = stackpilot(&sandbox, &root, &["up", "app", "alpha", "--yes"]);
+    assert_eq!(replaced.code, 0, "{}", replaced.stderr);
+    let report = json(&replaced);
+    let resources = report["changes"]["resources"].as_array().expect("resources");
+    let gunicorn = resources
+        .iter()
+        .find(|r| r["type"] == "AWS::ECS::TaskDefinition" && r["op"] == "replace")
+        .unwrap_or_else(|| panic!("no replaced task definition in {resources:?}"));
+    let reasons = gunicorn["replace_reasons"].as_array().expect("reasons");
+    assert!(reasons.iter().any(|r| r == "Cpu"), "{gunicorn}");
+    assert!(
+        resources.iter().all(|r| r["type"] != "AWS::ECS::Service"),
+        "no service is touched: {resources:?}"
+    );
+    assert_eq!(
+        service_state(&sandbox, "alpha-gunicorn"),
+        (revision.clone(), 2),
+        "the replacement left the service's revision and count alone"
     );
 
     // A config that moved after approval: exit 6, nothing applied.

@@ -406,6 +406,7 @@ impl Run<'_> {
         let progress = Progress::start(self.ctx.progress, &format!("making a change set for `{}`", synth.stack));
         let prepared = cloudformation::prepare(&self.cfn, &request, existing, self.waiting).await;
         progress.finish("described");
+        let outputs = self.output_changes(synth, existing).await?;
         match prepared? {
             Preparation::NoChanges => {
                 let unchanged = match existing {
@@ -414,14 +415,49 @@ impl Run<'_> {
                 };
                 self.show_changes(&ChangeSet {
                     unchanged,
+                    outputs,
                     ..ChangeSet::default()
                 });
                 Ok(None)
             }
-            Preparation::Ready(prepared) => {
+            Preparation::Ready(mut prepared) => {
+                prepared.changes.outputs = outputs;
                 self.show_changes(&prepared.changes);
                 Ok(Some(prepared))
             }
         }
+    }
+
+    /// The outputs the new template adds, changes or drops against the
+    /// stack's current one: a change set does not list them. Each is the
+    /// template's expression, since the value is only known once applied.
+    async fn output_changes(
+        &self,
+        synth: &Synthesized,
+        existing: Option<&StackInfo>,
+    ) -> Result<Vec<crate::preview::OutputChange>, Error> {
+        let old = match existing {
+            Some(found) if found.status != "REVIEW_IN_PROGRESS" => {
+                cloudformation::current_template(&self.cfn, &found.id)
+                    .await?
+                    .unwrap_or_default()
+            }
+            _ => serde_json::Value::Null,
+        };
+        let new: serde_json::Value = serde_json::from_str(&synth.template).unwrap_or_default();
+        let changes = ChangeSet::default().with_stack_outputs(
+            &cloudformation::template_outputs(&old),
+            &cloudformation::template_outputs(&new),
+        );
+        let masked = |v: Option<String>| v.map(|v| crate::redact::shapes(&v).into_owned());
+        Ok(changes
+            .outputs
+            .into_iter()
+            .map(|o| crate::preview::OutputChange {
+                before: masked(o.before),
+                after: masked(o.after),
+                ..o
+            })
+            .collect())
     }
 }
