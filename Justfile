@@ -17,6 +17,10 @@ tools:
 demo:
     scripts/demo
 
+# The same chain on stacks a real IaC engine made: the CDK app applied to the sandbox's CloudFormation, then deploy, rollback and a stack change.
+demo-cdk:
+    scripts/demo-cdk
+
 # Every test suite, installing what it needs first.
 test:
     scripts/test

@@ -2,12 +2,19 @@
 # The demo's steps, sourced by scripts/demo (which sets repo, out, work,
 # stackpilot, DEMO_PYTHON and the helpers section/say/die).
 
+# A numbered heading: the demo sets DEMO_STEPS, each call takes the next number.
+step_index=0
+section_step() {
+  step_index=$((step_index + 1))
+  section "$step_index/$DEMO_STEPS $*"
+}
+
 # Shows a command as a person would type it, runs it with its output indented
 # and kept in $out/logs, and sets `rc` to its exit code.
 show_run() { # log-name command...
   local log="$out/logs/$1.log"
   shift
-  printf '   $ %s\n' "$(echo "${@/#$stackpilot/stackpilot}" | sed "s#$out/#\$OUT/#g; s#$work/infra#demo/infra#g; s#$repo/##g")"
+  printf '   $ %s\n' "$(echo "${@/#$stackpilot/stackpilot}" | sed "s#$out/#\$OUT/#g; s#$work/infra#demo/infra#g; s#$work/cdk-repo#demo-repo#g; s#$repo/##g")"
   set +e
   "$@" 2>&1 | tee "$log" | sed 's/^/     /'
   rc=${PIPESTATUS[0]}
@@ -21,14 +28,14 @@ look() {
 }
 
 step_postgres() {
-  section "1/8 A throwaway PostgreSQL, standing in for the shared RDS instance"
+  section_step "A throwaway PostgreSQL, standing in for the shared RDS instance"
   pg_start "$work/postgres"
   say "$("$(pg_bindir)/postgres" --version) on 127.0.0.1:$PGPORT, run as user '${PG_OS_USER}',"
   say "data in a temp dir, trust auth on loopback only. Both app envs will share it, as they share RDS."
 }
 
 step_infrastructure() {
-  section "4/8 Infrastructure pipeline: the real Pulumi CLI ($(pulumi version)), state in the bootstrap bucket"
+  section_step "Infrastructure pipeline: the real Pulumi CLI ($(pulumi version)), state in the bootstrap bucket"
   say "The real app program (pulumi/app) needs Pulumi's 'aws' provider plugin. This machine is"
   say "offline and cannot download it, so the demo runs a stand-in program with the app stack's"
   say "shape (demo/infra: every resource is a state-only fixture resource) through the same"
@@ -61,12 +68,12 @@ step_infrastructure() {
   sed 's/^/     /' demo/with-internet.md
 }
 
-step_sandbox() {
-  section "2/8 The local AWS sandbox (moto, with an ECS that rolls, crashes and rolls back)"
+# Starts the sandbox with the demo's scenario and points AWS clients at it.
+start_sandbox() {
   # Started at the repo root: the scenario's `cwd: demo/app` is relative to it.
   # PG* and STATIC_ROOT reach the migration through the sandbox's environment.
   # The launcher waits (bounded) for it and prints AWS_ENDPOINT_URL= and
-  # SANDBOX_PID= (which scripts/demo's cleanup stops).
+  # SANDBOX_PID= (which the demo's cleanup stops).
   local started_sandbox
   started_sandbox="$(STATIC_ROOT="$work/static" "$DEMO_PYTHON" -m stackpilot_sandbox start --port 0 \
     --scenario demo/scenarios/demo.yaml --log "$out/logs/sandbox.log")" \
@@ -80,6 +87,11 @@ step_sandbox() {
   export AWS_RESPONSE_CHECKSUM_VALIDATION=when_required
   unset AWS_PROFILE AWS_SESSION_TOKEN
   say "listening on $AWS_ENDPOINT_URL, scenario demo/scenarios/demo.yaml (time x5 faster)"
+}
+
+step_sandbox() {
+  section_step "The local AWS sandbox (moto, with an ECS that rolls, crashes and rolls back)"
+  start_sandbox
   for env in alpha beta; do
     "$DEMO_PYTHON" -m stackpilot_sandbox seed "$env" >"$out/$env.contract.json"
   done
@@ -93,7 +105,7 @@ step_sandbox() {
 }
 
 step_bootstrap() {
-  section "3/8 The account made ready: stackpilot bootstrap (CloudFormation in the sandbox)"
+  section_step "The account made ready: stackpilot bootstrap (CloudFormation in the sandbox)"
   show_run bootstrap "$stackpilot" bootstrap --github-repo acme/ublog --env dev --env alpha --env beta \
     --yes --summary "$out/bootstrap.md"
   [[ $rc -eq 0 ]] || die "stackpilot bootstrap exited $rc; see $out/logs/bootstrap.log"
@@ -108,9 +120,9 @@ state_backend_url() {
   printf 's3://stackpilot-bootstrap-123456789012-us-east-1?region=us-east-1&endpoint=%s&s3ForcePathStyle=true' "$AWS_ENDPOINT_URL"
 }
 
-step_update() { # env tag step-number
+step_update() { # env tag
   local env="$1" tag="$2"
-  section "$3/8 App update: $env to backend $tag (migration gate, then every backend service at once)"
+  section_step "App update: $env to backend $tag (migration gate, then every backend service at once)"
   show_run "update-$env-$tag" "$stackpilot" update "$env" --backend "$tag" \
     --contract "$out/$env.contract.json" --summary "$out/update-$env-$tag.md"
   [[ $rc -eq 0 ]] || die "stackpilot update $env exited $rc (expected 0); summary: $out/update-$env-$tag.md, log: $out/logs/update-$env-$tag.log"
@@ -120,11 +132,12 @@ step_update() { # env tag step-number
   look services "$env"
 }
 
-step_show_databases() {
+step_show_databases() { # env...
   section "What the migrations did to the one shared PostgreSQL server"
   printf '   $ psql -c "SELECT datname FROM pg_database WHERE NOT datistemplate"\n'
   psql -X -At -c "SELECT datname FROM pg_database WHERE NOT datistemplate ORDER BY 1" | sed 's/^/     /'
-  for db in alpha-db beta-db; do
+  for env in "$@"; do
+    local db="$env-db"
     printf '   $ psql -d %s -c "SELECT app, name, applied FROM django_migrations"\n' "$db"
     psql -X -At -F ' | ' -d "$db" -c "SELECT app, name, to_char(applied, 'HH24:MI:SS') FROM django_migrations ORDER BY id" \
       | sed 's/^/     /'
@@ -132,18 +145,18 @@ step_show_databases() {
   say "blog_post columns in alpha-db: $(psql -X -At -d alpha-db -c "SELECT string_agg(column_name, ', ' ORDER BY ordinal_position) FROM information_schema.columns WHERE table_name = 'blog_post'")"
 }
 
-step_bad_image() { # env tag
-  local env="$1" tag="$2"
-  section "7/8 A bad image: $env to backend $tag (gunicorn crashes on start), rolled back as a unit"
-  show_run "update-$env-$tag" "$stackpilot" update "$env" --backend "$tag" \
-    --contract "$out/$env.contract.json" --summary "$out/update-$env-$tag.md"
-  [[ $rc -eq 3 ]] || die "stackpilot update $env --backend $tag exited $rc (expected 3: failed and rolled back); summary: $out/update-$env-$tag.md"
-  say "exit code $rc: failed and rolled back. The services afterwards (back on the v2 revision):"
+step_bad_image() { # env tag: `update` with the seeded contract, or in the CDK demo (cdk_root set) `deploy`
+  local env="$1" tag="$2" run=(update "$env" --backend "$tag" --contract "$out/$env.contract.json")
+  [[ -z "${cdk_root:-}" ]] || run=(deploy "$env" --backend "$tag" --root "$cdk_root")
+  section_step "A bad image: ${run[0]} $env --backend $tag (gunicorn crashes on start), rolled back as a unit"
+  show_run "${run[0]}-$env-$tag" "$stackpilot" "${run[@]}" --summary "$out/${run[0]}-$env-$tag.md"
+  [[ $rc -eq 3 ]] || die "stackpilot ${run[0]} $env --backend $tag exited $rc (expected 3: failed and rolled back); summary: $out/${run[0]}-$env-$tag.md"
+  say "exit code $rc: failed and rolled back. The services afterwards (back on the revision before):"
   look services "$env"
 }
 
 step_where_to_look() {
-  section "8/8 The Markdown summaries (kept): $out"
+  section_step "The Markdown summaries (kept): $out"
   (cd "$out" && ls -1 ./*.md | sed 's#^\./#     #')
   cat <<EOF
    What a person looks at (in GitHub Actions these are the job summaries):

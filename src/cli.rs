@@ -126,6 +126,14 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Say which engine builds a layer (stackpilot.yaml; Pulumi by default):
+    /// `pulumi`, or `cdk` and the CDK app's folder.
+    Engine {
+        layer: Layer,
+        /// One JSON object on stdout: layer, engine, and the CDK app's folder.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -112,13 +112,18 @@ impl Engines {
         })
     }
 
+    /// The CDK app's folder: as the project file names it, else `cdk/`.
+    pub fn cdk_app_dir(&self, root: &Path) -> PathBuf {
+        self.cdk_app.clone().unwrap_or_else(|| root.join("cdk"))
+    }
+
     pub fn of(&self, layer: Layer) -> Engine {
         self.layers.get(&layer).copied().unwrap_or(Engine::Pulumi)
     }
 
     /// The CDK app and the env's config file, which must exist.
     pub fn cdk_env(&self, root: &Path, layer: Layer, env: &EnvName) -> Result<CdkEnv, ProjectError> {
-        let app_dir = self.cdk_app.clone().unwrap_or_else(|| root.join("cdk"));
+        let app_dir = self.cdk_app_dir(root);
         if !app_dir.join("cdk.json").is_file() {
             return Err(ProjectError::NoProject {
                 layer,

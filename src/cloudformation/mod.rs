@@ -18,6 +18,8 @@ use tokio::time::Instant;
 use crate::ecs::pacing::{Pacer, Pacing};
 use crate::preview::ChangeSet;
 
+#[cfg(test)]
+pub use watch::FailedEvent;
 pub use watch::{delete, execute, Execution};
 
 /// How CloudFormation says a change set holds nothing to do.

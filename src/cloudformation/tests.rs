@@ -329,3 +329,18 @@ async fn paged_events_are_shown_oldest_first_and_the_first_cause_is_named() {
     );
     assert!(execution.advice(STACK).unwrap().contains("back where it was"));
 }
+
+#[test]
+fn a_templates_outputs_are_read_as_the_expressions_that_make_them() {
+    let template = serde_json::json!({
+        "Outputs": {
+            "deploy": {"Value": {"Fn::Join": ["", ["{", {"Ref": "Cluster"}, "}"]]}, "Export": {"Name": "x"}},
+            "plain": {"Value": "v1"}
+        }
+    });
+    let outputs = super::template_outputs(&template);
+    assert_eq!(outputs.len(), 2);
+    assert_eq!(outputs["plain"], "v1");
+    assert_eq!(outputs["deploy"]["Fn::Join"][1][1]["Ref"], "Cluster");
+    assert!(super::template_outputs(&serde_json::Value::Null).is_empty());
+}

@@ -142,9 +142,12 @@ impl<'a, R: HasStack> StackRun<'a, R> {
         Ok(exit_of(&execution))
     }
 
-    /// The change set goes into the report, and its counts into `$GITHUB_OUTPUT`.
+    /// The change set goes into the report, its replacements and deletions
+    /// into annotations, and its counts into `$GITHUB_OUTPUT`, as a Pulumi
+    /// preview's do.
     pub fn show_changes(&mut self, changes: &ChangeSet) {
         if let Some(actions) = &self.ctx.actions {
+            actions.annotate(changes);
             if let Err(e) = actions.write_outputs(changes) {
                 tracing::warn!("could not write $GITHUB_OUTPUT: {e}");
             }
@@ -268,5 +271,33 @@ pub(crate) fn exit_of(execution: &Execution) -> Exit {
         Exit::RolledBack
     } else {
         Exit::Failed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cloudformation::FailedEvent;
+
+    fn ended(status: &str, succeeded: bool) -> Execution {
+        Execution {
+            status: status.to_owned(),
+            succeeded,
+            first_failure: (!succeeded).then(|| FailedEvent {
+                logical_id: "Log".into(),
+                resource_type: "AWS::Logs::LogGroup".into(),
+                status: "UPDATE_FAILED".into(),
+                reason: "limit".into(),
+            }),
+        }
+    }
+
+    #[test]
+    fn only_a_failure_cloudformation_rolled_back_is_exit_3() {
+        assert_eq!(exit_of(&ended("UPDATE_COMPLETE", true)), Exit::Success);
+        assert_eq!(exit_of(&ended("UPDATE_ROLLBACK_COMPLETE", false)), Exit::RolledBack);
+        assert_eq!(exit_of(&ended("ROLLBACK_COMPLETE", false)), Exit::RolledBack);
+        assert_eq!(exit_of(&ended("UPDATE_ROLLBACK_FAILED", false)), Exit::Failed);
+        assert_eq!(exit_of(&ended("DELETE_FAILED", false)), Exit::Failed);
     }
 }

@@ -138,6 +138,7 @@ pub(crate) fn dispatch(cli: Cli) -> Result<Exit, Error> {
         Command::Deploy(args) => update::deploy(&ctx, args),
         Command::Bootstrap(args) => bootstrap::run(&ctx, args),
         Command::Doctor { env, json } => doctor::run(&ctx, &env, json),
+        Command::Engine { layer, json } => stack::print_engine(&ctx, layer, json),
         Command::Contract(ContractCommand::Schema) => {
             printer::result(&crate::contract::Contract::schema_json()).map_err(Error::Print)?;
             Ok(Exit::Success)

@@ -21,6 +21,32 @@ pub(crate) fn cdk_layer(ctx: &Context, layer: Layer, env: &EnvName) -> Result<Op
     }
 }
 
+/// `stackpilot engine <layer>`: what the GitHub action reads to install
+/// the Pulumi CLI or the CDK app's packages.
+pub(crate) fn print_engine(ctx: &Context, layer: Layer, json: bool) -> Result<crate::Exit, Error> {
+    let workspace = Workspace::discover(ctx.root.as_deref(), &ctx.cwd)?;
+    let engines = Engines::read(workspace.root())?;
+    let engine = engines.of(layer);
+    let app = match engine {
+        Engine::Pulumi => None,
+        Engine::Cdk => {
+            let dir = engines.cdk_app_dir(workspace.root());
+            Some(dir.strip_prefix(workspace.root()).unwrap_or(&dir).display().to_string())
+        }
+    };
+    let printed = if json {
+        crate::printer::json_line(&serde_json::json!({"layer": layer, "engine": engine, "cdk_app": app}))
+    } else {
+        let name = match engine {
+            Engine::Pulumi => "pulumi",
+            Engine::Cdk => "cdk",
+        };
+        crate::printer::result(&format!("{name}\n"))
+    };
+    printed.map_err(Error::Print)?;
+    Ok(crate::Exit::Success)
+}
+
 pub(crate) fn prepare(ctx: &Context, layer: Layer, env: &EnvName) -> Result<Stack, Error> {
     let workspace = Workspace::discover(ctx.root.as_deref(), &ctx.cwd)?;
     let project = workspace.project(layer)?;

@@ -365,3 +365,38 @@ fn deploy_reads_the_contract_from_the_cdk_app_stack_and_rolls_the_services_it_cr
         assert!(image.ends_with(":v2"), "{name} runs {image}");
     }
 }
+
+#[test]
+fn engine_says_which_engine_builds_each_layer() {
+    let root = CdkRoot::new();
+    std::fs::write(
+        root.root().join("stackpilot.yaml"),
+        "layers:\n  app: cdk\ncdk:\n  app: infra/cdk\n",
+    )
+    .expect("project file");
+    let engine = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_stackpilot"))
+            .arg("--root")
+            .arg(root.root())
+            .arg("engine")
+            .args(args)
+            .output()
+            .expect("stackpilot runs");
+        (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    assert_eq!(engine(&["base"]), (Some(0), "pulumi\n".to_owned()));
+    assert_eq!(engine(&["app"]), (Some(0), "cdk\n".to_owned()));
+    let (code, json) = engine(&["app", "--json"]);
+    assert_eq!(code, Some(0));
+    let json: serde_json::Value = serde_json::from_str(&json).expect("JSON");
+    assert_eq!(
+        json,
+        serde_json::json!({"layer": "app", "engine": "cdk", "cdk_app": "infra/cdk"})
+    );
+    std::fs::write(root.root().join("stackpilot.yaml"), "layers:\n  app: terraform\n").expect("project file");
+    assert_eq!(
+        engine(&["app"]).0,
+        Some(2),
+        "an engine stackpilot does not have is a usage error"
+    );
+}

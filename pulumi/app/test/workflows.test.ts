@@ -18,13 +18,14 @@ function tempDir(): string {
 }
 
 /** Runs the `stacks to preview` step of preview.yml in a fake checkout. */
-function previewMatrix(changed: string[], stackFiles: string[]): { matrix: any; any: string } {
+function previewMatrix(changed: string[], stackFiles: string[], project?: string): { matrix: any; any: string } {
     const script = workflow("preview.yml").jobs.changes.steps.find((s: any) => s.id === "matrix").run;
     const dir = tempDir();
     for (const file of stackFiles) {
         fs.mkdirSync(path.join(dir, path.dirname(file)), { recursive: true });
         fs.writeFileSync(path.join(dir, file), "config: {}\n");
     }
+    if (project !== undefined) fs.writeFileSync(path.join(dir, "stackpilot.yaml"), project);
     fs.writeFileSync(path.join(dir, "changed.txt"), changed.map((f) => `${f}\n`).join(""));
     const output = path.join(dir, "output");
     execFileSync("bash", ["-c", script], { cwd: dir, env: { ...process.env, CHANGED: path.join(dir, "changed.txt"), GITHUB_OUTPUT: output } });
@@ -44,6 +45,18 @@ test("preview matrix: the app program previews every app stack, the base program
     assert.deepEqual(stacksOf(previewMatrix(["pulumi/base/src/cache.ts"], STACK_FILES)), ["app:alpha", "app:beta", "base:dev"]);
 });
 
+test("preview matrix: a CDK layer previews its <env>.json stacks, a Pulumi layer its Pulumi files", () => {
+    const files = [...STACK_FILES, "stacks/app/alpha.json", "stacks/app/gamma.json", "stacks/base/dev.json"];
+    const project = "layers:\n  app: cdk\ncdk:\n  app: cdk\n";
+    assert.deepEqual(stacksOf(previewMatrix(["stacks/app/gamma.json"], files, project)), ["app:gamma"]);
+    // The app layer is the CDK's: its Pulumi file is not a stack to preview.
+    assert.deepEqual(stacksOf(previewMatrix(["stacks/app/Pulumi.beta.yaml"], files, project)), []);
+    assert.deepEqual(stacksOf(previewMatrix(["cdk/src/appStack.ts"], files, project)), ["app:alpha", "app:gamma"]);
+    assert.deepEqual(stacksOf(previewMatrix(["pulumi/base/src/cache.ts"], files, project)), ["app:alpha", "app:gamma", "base:dev"]);
+    // Without stackpilot.yaml every layer is Pulumi's, and a JSON file is no stack.
+    assert.deepEqual(stacksOf(previewMatrix(["stacks/app/gamma.json", "cdk/bin/app.ts"], files)), []);
+});
+
 test("preview matrix: a deleted stack file previews nothing", () => {
     const result = previewMatrix(["stacks/app/Pulumi.gamma.yaml"], STACK_FILES);
     assert.deepEqual(result.matrix, { include: [] });
@@ -55,7 +68,8 @@ function actionCommand(inputs: Record<string, string>): string[] {
     const step = load("action.yml").runs.steps.at(-1);
     const dir = tempDir();
     const fake = path.join(dir, "stackpilot");
-    fs.writeFileSync(fake, '#!/bin/sh\nfor a in "$@"; do echo "$a"; done\n');
+    // Executable, as the action's engine step leaves it.
+    fs.writeFileSync(fake, '#!/bin/sh\nfor a in "$@"; do echo "$a"; done\n', { mode: 0o755 });
     const env = {
         ...process.env, STACKPILOT: fake, LAYER: "", BACKEND: "", FRONTEND: "", ARGS: "", SAVE_PLAN: "", PLAN: "", PASSPHRASE_INPUT: "",
         RUNNER_TEMP: dir, GITHUB_OUTPUT: path.join(dir, "output"), GITHUB_STEP_SUMMARY: path.join(dir, "job-summary.md"), ...inputs,
@@ -96,7 +110,7 @@ test("action: the passphrase input and the GitHub token reach stackpilot alone, 
     const step = load("action.yml").runs.steps.at(-1);
     const dir = tempDir();
     const fake = path.join(dir, "stackpilot");
-    fs.writeFileSync(fake, '#!/bin/sh\necho "passphrase=${PULUMI_CONFIG_PASSPHRASE-unset}"\necho "input=${PASSPHRASE_INPUT-unset}"\necho "token=${GITHUB_TOKEN-unset}"\n');
+    fs.writeFileSync(fake, '#!/bin/sh\necho "passphrase=${PULUMI_CONFIG_PASSPHRASE-unset}"\necho "input=${PASSPHRASE_INPUT-unset}"\necho "token=${GITHUB_TOKEN-unset}"\n', { mode: 0o755 });
     const run = (inputs: Record<string, string>) => execFileSync("bash", ["-c", step.run], {
         encoding: "utf8",
         stdio: ["ignore", "pipe", "ignore"],
@@ -110,6 +124,34 @@ test("action: the passphrase input and the GitHub token reach stackpilot alone, 
     // An empty input keeps what the caller's environment holds.
     assert.deepEqual(run({ COMMAND: "up", PASSPHRASE_INPUT: "", PULUMI_CONFIG_PASSPHRASE: "from-env" }), ["passphrase=from-env", "input=unset", "token=unset"]);
     assert.equal(step.env.PASSPHRASE_INPUT, "${{ inputs.pulumi-config-passphrase }}");
+});
+
+test("action: the engine step reads the layer's engine and checks the env's config file of that engine", () => {
+    const step = load("action.yml").runs.steps.find((s: any) => s.id === "engine");
+    const dir = tempDir();
+    fs.mkdirSync(path.join(dir, "stacks/app"), { recursive: true });
+    fs.writeFileSync(path.join(dir, "stacks/app/alpha.json"), "{}");
+    fs.writeFileSync(path.join(dir, "stacks/app/Pulumi.beta.yaml"), "config: {}\n");
+    const fake = path.join(dir, "stackpilot");
+    // Answers as `stackpilot engine <layer> --json` does, for the engine in $ENGINE.
+    fs.writeFileSync(fake, '#!/bin/sh\n[ "$1 $2 $3" = "engine app --json" ] || exit 9\n' +
+        'if [ "$ENGINE" = cdk ]; then echo \'{"layer":"app","engine":"cdk","cdk_app":"infra/cdk"}\'; ' +
+        'else echo \'{"layer":"app","engine":"pulumi","cdk_app":null}\'; fi\n', { mode: 0o644 });
+    const run = (engine: string, env: string): Record<string, string> => {
+        const output = path.join(dir, `output-${engine}-${env}`);
+        execFileSync("bash", ["-c", step.run], {
+            cwd: dir,
+            stdio: ["ignore", "ignore", "ignore"],
+            env: { ...process.env, STACKPILOT: fake, LAYER: "app", STACK_ENV: env, ENGINE: engine, GITHUB_OUTPUT: output },
+        });
+        return Object.fromEntries(fs.readFileSync(output, "utf8").trim().split("\n").map((line) => line.split(/=(.*)/s).slice(0, 2)));
+    };
+    assert.deepEqual(run("cdk", "alpha"), { cdk_app: "infra/cdk", engine: "cdk" });
+    assert.deepEqual(run("pulumi", "beta"), { engine: "pulumi" });
+    // Each engine has its own config file: the other's does not count.
+    assert.throws(() => run("pulumi", "alpha"));
+    assert.throws(() => run("cdk", "beta"));
+    assert.equal(fs.statSync(fake).mode & 0o111, 0o111, "the step makes the binary executable");
 });
 
 const STACKPILOT_JOB = "./.github/workflows/stackpilot.yml";
