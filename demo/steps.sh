@@ -146,7 +146,8 @@ step_show_databases() { # env...
 }
 
 step_bad_image() { # env tag: `update` with the seeded contract, or in the CDK demo (cdk_root set) `deploy`
-  local env="$1" tag="$2" run=(update "$env" --backend "$tag" --contract "$out/$env.contract.json")
+  local env="$1" tag="$2"
+  local run=(update "$env" --backend "$tag" --contract "$out/$env.contract.json")
   [[ -z "${cdk_root:-}" ]] || run=(deploy "$env" --backend "$tag" --root "$cdk_root")
   section_step "A bad image: ${run[0]} $env --backend $tag (gunicorn crashes on start), rolled back as a unit"
   show_run "${run[0]}-$env-$tag" "$stackpilot" "${run[@]}" --summary "$out/${run[0]}-$env-$tag.md"

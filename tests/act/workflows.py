@@ -192,10 +192,12 @@ class Checkout:
         inputs: dict[str, str],
         meanwhile: Path | None = None,
         aws_endpoint: str | None = None,
+        extra_env: dict[str, str] | None = None,
     ) -> ActRun:
         """Runs `workflow` as a workflow_dispatch with `inputs`; `meanwhile`
         runs while the apply job waits (doubles/download-artifact), and
-        `aws_endpoint` is where the jobs' AWS clients go (the sandbox)."""
+        `aws_endpoint` is where the jobs' AWS clients go (the sandbox);
+        `extra_env` is added to the host environment the jobs get."""
         act = tools_bin() / "act"
         assert act.is_file(), f"act is not in {act.parent}; run scripts/install-tools first"
         pins = pinned_actions()
@@ -221,6 +223,7 @@ class Checkout:
             env["STACKPILOT_ACT_MEANWHILE"] = str(meanwhile)
         if aws_endpoint is not None:
             env |= {"AWS_ENDPOINT_URL": aws_endpoint, "AWS_EC2_METADATA_DISABLED": "true"}
+        env |= extra_env or {}
         done = subprocess.run(cmd, cwd=self.repo, env=env, capture_output=True, text=True, timeout=600)
         log = done.stdout + done.stderr
         roles_file = self.record / "roles.tsv"
