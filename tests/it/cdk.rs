@@ -400,3 +400,42 @@ fn engine_says_which_engine_builds_each_layer() {
         "an engine stackpilot does not have is a usage error"
     );
 }
+
+#[test]
+fn a_pull_request_preview_of_a_cdk_layer_comments_its_change_set_and_leaves_no_stack() {
+    let sandbox = Sandbox::start("healthy.yaml");
+    let root = CdkRoot::new();
+    let github = crate::fake_github::FakeGithub::start(&[]);
+    let event = root.root().join("event.json");
+    std::fs::write(&event, r#"{"pull_request": {"number": 7}}"#).expect("event written");
+    let summary = sandbox.summary_path();
+    let mut cmd = sandbox.command(&[
+        "--root",
+        root.root().to_str().expect("utf-8 path"),
+        "preview",
+        "base",
+        "dev",
+        "--pr-comment",
+        "--summary",
+        summary.to_str().expect("utf-8 path"),
+    ]);
+    cmd.env("GITHUB_API_URL", &github.url)
+        .env("GITHUB_TOKEN", "ghs_test_token")
+        .env("GITHUB_REPOSITORY", "acme/app")
+        .env("GITHUB_EVENT_PATH", &event);
+    let previewed = crate::support::finish(cmd.output().expect("stackpilot runs"));
+    assert_eq!(previewed.code, 0, "{}", previewed.stderr);
+    let state = github.state.lock().expect("state");
+    assert_eq!(state.comments.len(), 1, "one comment");
+    let (_, _, body) = &state.comments[0];
+    assert!(
+        body.starts_with("<!-- stackpilot:preview:base:dev -->\n## ✅ Preview · base stack `dev`"),
+        "{body}"
+    );
+    assert!(
+        body.contains("to create") && body.contains("AWS::RDS::DBInstance"),
+        "{body}"
+    );
+    // The CREATE change set and the empty stack it made are gone.
+    assert_eq!(sandbox.stack_status("dev-base"), None);
+}

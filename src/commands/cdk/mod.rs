@@ -75,11 +75,17 @@ pub(crate) fn preview(
 ) -> Result<Exit, Error> {
     let sink = ctx.sink(args.output.summary.clone(), args.output.json);
     ctx.check_outputs(&sink)?;
-    crate::commands::runtime()?.block_on(async {
+    let (exit, report) = crate::commands::runtime()?.block_on(async {
         let mut run = start(ctx, args, cdk, Action::Preview, sink).await;
-        let result = run.preview(cdk, save_plan.as_deref(), pull_request.as_ref()).await;
-        settle(run, result)
-    })
+        let result = run.preview(cdk, save_plan.as_deref()).await;
+        let report = run.report.run.clone();
+        settle(run, result).map(|exit| (exit, report))
+    })?;
+    // After the runtime: the GitHub client blocks, and must not run on it.
+    if let Some(pr) = &pull_request {
+        crate::commands::infra::comment_on(pr, &report)?;
+    }
+    Ok(exit)
 }
 
 pub(crate) fn up(ctx: &Context, args: &StackArgs, cdk: &CdkEnv, mode: UpMode) -> Result<Exit, Error> {
@@ -154,12 +160,7 @@ fn settle(mut run: Run<'_>, result: Result<Exit, Error>) -> Result<Exit, Error> 
 }
 
 impl Run<'_> {
-    async fn preview(
-        &mut self,
-        cdk: &CdkEnv,
-        save_plan: Option<&Path>,
-        pull_request: Option<&PullRequest>,
-    ) -> Result<Exit, Error> {
+    async fn preview(&mut self, cdk: &CdkEnv, save_plan: Option<&Path>) -> Result<Exit, Error> {
         let ready = match self.make_ready(cdk, true).await? {
             Start::Ready(ready) => ready,
             Start::Stopped(exit) => return Ok(exit),
@@ -171,9 +172,6 @@ impl Run<'_> {
             cloudformation::discard(&self.cfn, prepared).await?;
         }
         self.publish_preview(SUMMARY_LIMIT);
-        if let Some(pr) = pull_request {
-            crate::commands::infra::comment_on(pr, &self.report.run)?;
-        }
         Ok(Exit::Success)
     }
 
