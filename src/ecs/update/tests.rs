@@ -62,6 +62,7 @@ fn request(tag: &str, dry_run: bool) -> UpdateRequest {
             no_progress: Duration::from_secs(300),
             failed_tasks_threshold: 2,
             pacing: Pacing::default(),
+            bake: Duration::ZERO,
             approved: None,
         },
     }

@@ -228,11 +228,24 @@ async fn a_throttled_poll_is_retried_after_a_short_jittered_backoff_not_a_rate_l
         .retry_config(crate::aws::retry_config()));
     let mut watches = [watch()];
     let start = Instant::now();
-    run(&ecs, &mut watches, limits()).await;
+    let steady = Pacing {
+        jitter: 0.0,
+        ..Pacing::default()
+    };
+    run(
+        &ecs,
+        &mut watches,
+        WatchLimits {
+            pacing: steady,
+            ..limits()
+        },
+    )
+    .await;
     assert_eq!(watches[0].verdict, Some((StepResult::Succeeded, None)));
     assert_eq!(rule.num_calls(), 3);
-    // Full jitter over 1 s, then 2 s: at most 3 s for both retries.
-    assert!(start.elapsed() <= Duration::from_secs(3), "{:?}", start.elapsed());
+    // The first look after 2 s; then full jitter over 1 s, then 2 s: at
+    // most 3 s for both retries.
+    assert!(start.elapsed() <= Duration::from_secs(5), "{:?}", start.elapsed());
 }
 
 mod vanished {
