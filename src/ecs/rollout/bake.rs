@@ -113,6 +113,9 @@ impl RolloutWatcher<'_> {
             return Ok(true);
         };
         let changed = self.note_counts(w, ours);
+        if look_again {
+            w.listed = None;
+        }
         let failed_tasks = ours.failed_tasks();
         if ours.rollout_state() == Some(&DeploymentRolloutState::Failed) {
             let reason = ours

@@ -51,20 +51,28 @@ pub(super) async fn inspect(
     w: &mut Watch,
     judge: Judge,
 ) -> Result<Inspection, EcsError> {
-    let listed = ecs
-        .list_tasks()
-        .cluster(cluster)
-        .started_by(&w.deployment_id)
-        .desired_status(DesiredStatus::Stopped)
-        .send()
-        .await
-        .map_err(|e| EcsError::ListTasks(Box::new(e)))?;
-    let new: Vec<String> = listed
-        .task_arns()
-        .iter()
-        .filter(|a| !w.seen_tasks.contains(*a))
-        .cloned()
-        .collect();
+    // Counts that have not moved since the last list mean no other task
+    // stopped: only those that were still stopping need another look.
+    let new: Vec<String> = if w.listed.is_some() && w.listed == w.last_signature {
+        std::mem::take(&mut w.stopping)
+    } else {
+        let listed = ecs
+            .list_tasks()
+            .cluster(cluster)
+            .started_by(&w.deployment_id)
+            .desired_status(DesiredStatus::Stopped)
+            .send()
+            .await
+            .map_err(|e| EcsError::ListTasks(Box::new(e)))?;
+        w.listed = w.last_signature.clone();
+        listed
+            .task_arns()
+            .iter()
+            .filter(|a| !w.seen_tasks.contains(*a))
+            .cloned()
+            .collect()
+    };
+    w.stopping.clear();
     let mut found = Inspection::default();
     for chunk in new.chunks(DESCRIBE_TASKS_BATCH) {
         let described = ecs
@@ -78,6 +86,7 @@ pub(super) async fn inspect(
             // A task still STOPPING is looked at again next poll.
             if TaskPhase::of(task) != Some(TaskPhase::Stopped) {
                 found.stopping += 1;
+                w.stopping.extend(task.task_arn().map(str::to_owned));
                 continue;
             }
             if let Some(arn) = task.task_arn() {

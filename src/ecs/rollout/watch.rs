@@ -34,6 +34,10 @@ pub(crate) struct Watch {
     pub(crate) failures: Vec<TaskFailure>,
     pub(crate) finished_after: Option<Duration>,
     pub(super) seen_tasks: HashSet<String>,
+    /// The counts when the stopped tasks were last listed, and the tasks
+    /// that list found still stopping.
+    pub(super) listed: Option<Signature>,
+    pub(super) stopping: Vec<String>,
     pub(super) last_signature: Option<Signature>,
     last_change: Instant,
     inspected_failed: i32,
@@ -67,6 +71,8 @@ impl Watch {
             failures: Vec::new(),
             finished_after: None,
             seen_tasks: HashSet::new(),
+            listed: None,
+            stopping: Vec::new(),
             last_signature: None,
             last_change: now,
             inspected_failed: 0,

@@ -35,10 +35,19 @@ fn no_logs() -> aws_sdk_cloudwatchlogs::Client {
 }
 
 async fn run(ecs: &Client, watches: &mut [Watch], limits: WatchLimits) -> WatchEnd {
-    let logs = no_logs();
+    run_logged(ecs, &no_logs(), watches, limits).await
+}
+
+/// `run`, with a logs client for the failed tasks' tails.
+async fn run_logged(
+    ecs: &Client,
+    logs: &aws_sdk_cloudwatchlogs::Client,
+    watches: &mut [Watch],
+    limits: WatchLimits,
+) -> WatchEnd {
     let watcher = RolloutWatcher {
         ecs,
-        logs: &logs,
+        logs,
         cluster: "alpha-cluster",
         progress: &|_: Subject<'_>, _: Event<'_>| {},
     };
@@ -52,6 +61,18 @@ fn sequence(outputs: Vec<Vec<aws_sdk_ecs::types::Service>>) -> Rule {
         seq = seq.output(move || describe_services_output(services.clone()));
     }
     seq.build()
+}
+
+/// Task `abc`, stopped: its gunicorn container exited with 1.
+fn crashed_abc() -> DescribeTasksOutput {
+    DescribeTasksOutput::builder()
+        .tasks(testing::stopped_task(
+            "abc",
+            "gunicorn",
+            1,
+            "Essential container in task exited",
+        ))
+        .build()
 }
 
 #[tokio::test(start_paused = true)]
@@ -136,35 +157,57 @@ async fn the_first_crashed_task_fails_the_rollout_before_the_threshold() {
                 .task_arns("arn:aws:ecs:us-east-1:1:task/alpha-cluster/abc")
                 .build()
         });
-    let describe = mock!(Client::describe_tasks).then_output(|| {
-        DescribeTasksOutput::builder()
-            .tasks(testing::stopped_task(
-                "abc",
-                "gunicorn",
-                1,
-                "Essential container in task exited",
-            ))
-            .build()
-    });
+    let describe = mock!(Client::describe_tasks).then_output(crashed_abc);
     let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, [&rule, &list, &describe]);
     let logs = mock_client!(
         aws_sdk_cloudwatchlogs,
         [&mock!(aws_sdk_cloudwatchlogs::Client::get_log_events)
             .then_output(|| { testing::log_events(&["ImproperlyConfigured"]) })]
     );
-    let watcher = RolloutWatcher {
-        ecs: &ecs,
-        logs: &logs,
-        cluster: "alpha-cluster",
-        progress: &|_: Subject<'_>, _: Event<'_>| {},
-    };
     let mut watches = [watch()];
-    watcher.watch(&mut [&mut watches[0]], limits()).await.unwrap();
+    run_logged(&ecs, &logs, &mut watches, limits()).await;
     let (result, reason) = watches[0].verdict.clone().unwrap();
     assert_eq!(result, StepResult::Failed);
     assert!(reason.unwrap().contains("container gunicorn exited with 1"));
     let failure = &watches[0].failures[0];
     assert_eq!(failure.log.as_ref().unwrap().lines, ["ImproperlyConfigured"]);
+}
+
+/// Bug: each poll while a crashed task was still STOPPING listed the
+/// deployment's stopped tasks again (ListTasks + DescribeTasks): counts
+/// that have not moved need only the stopping task described again.
+#[tokio::test(start_paused = true)]
+async fn a_task_still_stopping_is_described_again_not_listed_again() {
+    let crashing = || {
+        vec![service(
+            "alpha-gunicorn",
+            vec![
+                deployment("ecs-svc/2", "PRIMARY", InProgress, NEW, 0, 1),
+                deployment("ecs-svc/1", "ACTIVE", Completed, OLD, 1, 0),
+            ],
+        )]
+    };
+    let rule = sequence(vec![crashing(), crashing()]);
+    let list = mock!(Client::list_tasks).then_output(|| {
+        ListTasksOutput::builder()
+            .task_arns("arn:aws:ecs:us-east-1:123456789012:task/alpha-cluster/abc")
+            .build()
+    });
+    let mut still_stopping = testing::stopped_task("abc", "gunicorn", 1, "Essential container in task exited");
+    still_stopping.last_status = Some("STOPPING".into());
+    let describe = mock!(Client::describe_tasks)
+        .match_requests(|r| r.tasks() == ["arn:aws:ecs:us-east-1:123456789012:task/alpha-cluster/abc"])
+        .sequence()
+        .output(move || DescribeTasksOutput::builder().tasks(still_stopping.clone()).build())
+        .output(crashed_abc)
+        .build();
+    let logs_rule = mock!(aws_sdk_cloudwatchlogs::Client::get_log_events).then_output(|| testing::log_events(&[]));
+    let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, [&rule, &list, &describe]);
+    let logs = mock_client!(aws_sdk_cloudwatchlogs, [&logs_rule]);
+    let mut watches = [watch()];
+    run_logged(&ecs, &logs, &mut watches, limits()).await;
+    assert_eq!(watches[0].verdict.as_ref().map(|v| v.0), Some(StepResult::Failed));
+    assert_eq!((list.num_calls(), describe.num_calls()), (1, 2));
 }
 
 #[tokio::test(start_paused = true)]
