@@ -206,7 +206,8 @@ impl RolloutWatcher<'_> {
     }
 
     /// One poll: describes the services still undecided and assesses each;
-    /// `true` when anything moved.
+    /// `true` when one that is still undecided moved: only those have a
+    /// verdict worth polling quickly for.
     async fn poll(&self, watches: &mut [&mut Watch], limits: &WatchLimits) -> Result<bool, EcsError> {
         let names: Vec<String> = watches
             .iter()
@@ -220,7 +221,8 @@ impl RolloutWatcher<'_> {
             let Some(service) = services.iter().find(|s| matches_name(s, &w.service)) else {
                 continue;
             };
-            changed |= self.assess(w, service, limits).await?;
+            let moved = self.assess(w, service, limits).await?;
+            changed |= moved && w.verdict.is_none();
         }
         Ok(changed)
     }
@@ -236,7 +238,10 @@ impl RolloutWatcher<'_> {
             return Ok(true);
         };
         let rollout = ours.rollout_state();
-        let changed = self.note_counts(w, ours);
+        // The first look only confirms what UpdateService's answer showed:
+        // a deployment starting, no verdict near.
+        let first_look = w.last_signature.is_none();
+        let changed = self.note_counts(w, ours) && !first_look;
         if rollout == Some(&DeploymentRolloutState::Failed) {
             stopped::inspect(self.ecs, self.logs, self.cluster, w, Judge::Crashes).await?;
             let reason = ours

@@ -291,6 +291,56 @@ async fn a_throttled_poll_is_retried_after_a_short_jittered_backoff_not_a_rate_l
     assert!(start.elapsed() <= Duration::from_secs(5), "{:?}", start.elapsed());
 }
 
+/// Bug: the first look (which only shows the deployment starting) and a
+/// service that had just completed both snapped the polls back to 2 s,
+/// although no verdict was near for the services still rolling.
+#[tokio::test(start_paused = true)]
+async fn a_decided_service_does_not_hurry_the_polls_of_the_others() {
+    const BEAT: &str = "arn:aws:ecs:us-east-1:123456789012:task-definition/alpha-beat:2";
+    let start = Instant::now();
+    // gunicorn completes 10 s in, beat 60 s in.
+    let rule = mock!(Client::describe_services).then_compute_output(move |r| {
+        let at = start.elapsed().as_secs();
+        let state = |done_at: u64| if at >= done_at { (Completed, 1) } else { (InProgress, 0) };
+        let services = r
+            .services()
+            .iter()
+            .map(|name| {
+                let (id, td, (rollout, running)) = match name.as_str() {
+                    "alpha-gunicorn" => ("ecs-svc/2", NEW, state(10)),
+                    _ => ("ecs-svc/7", BEAT, state(60)),
+                };
+                service(name, vec![deployment(id, "PRIMARY", rollout, td, running, 0)])
+            })
+            .collect();
+        describe_services_output(services)
+    });
+    let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, [&rule]);
+    let beat = Watch::new(
+        "beat",
+        "alpha-beat",
+        "ecs-svc/7".into(),
+        testing::described("alpha-beat", 2, "beat", "r:v2"),
+    );
+    let mut watches = [watch(), beat];
+    let steady = Pacing {
+        jitter: 0.0,
+        ..Pacing::default()
+    };
+    run(
+        &ecs,
+        &mut watches,
+        WatchLimits {
+            pacing: steady,
+            ..limits()
+        },
+    )
+    .await;
+    assert!(watches.iter().all(|w| w.verdict == Some((StepResult::Succeeded, None))));
+    // At 2, 5, 9.5, 16.25 (gunicorn done), 26.4, 41.6, 56.6, 71.6 s (beat done).
+    assert_eq!(rule.num_calls(), 8);
+}
+
 mod vanished {
     use super::super::*;
     use crate::ecs::testing::{self, deployment, describe_services_output, service};
