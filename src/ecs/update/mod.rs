@@ -1,10 +1,11 @@
 //! One app update, in order: read the task families and services, plan,
 //! check the new revisions (`ecs::preflight`), register them, pass the migration gate, roll every service
-//! at once, and roll all of them back together when one fails.
+//! at once (with `--bake`, keep watching them a while after they completed),
+//! and roll all of them back together when one fails.
 //!
 //! An [`UpdateRun`] holds what every step needs (clients, request,
 //! deadline, progress sink); the steps are its methods, one module each:
-//! `plan` (read and plan), `register`, `gate`, `roll`, `rollback`. Each
+//! `plan` (read and plan), `register`, `gate`, `roll`, `bake`, `rollback`. Each
 //! service carries its own state through the run in a
 //! [`plan::ServiceRun`], and the outcome is assembled from those at the end.
 
