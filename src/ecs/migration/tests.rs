@@ -87,16 +87,7 @@ async fn passes_when_every_essential_container_exited_zero() {
         .sequence()
         .output(|| status("PENDING"))
         .output(|| status("RUNNING"))
-        .output(|| {
-            DescribeTasksOutput::builder()
-                .tasks(testing::stopped_task(
-                    "m1",
-                    "backend_update",
-                    0,
-                    "Essential container in task exited",
-                ))
-                .build()
-        })
+        .output(|| testing::migration_stopped(0))
         .build();
     let run = started();
     let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, [&run, &describe]);
@@ -111,16 +102,7 @@ async fn passes_when_every_essential_container_exited_zero() {
 
 #[tokio::test(start_paused = true)]
 async fn a_non_zero_exit_fails_with_the_reason_and_the_log_tail() {
-    let describe = mock!(Client::describe_tasks).then_output(|| {
-        DescribeTasksOutput::builder()
-            .tasks(testing::stopped_task(
-                "m1",
-                "backend_update",
-                1,
-                "Essential container in task exited",
-            ))
-            .build()
-    });
+    let describe = mock!(Client::describe_tasks).then_output(|| testing::migration_stopped(1));
     let run = started();
     let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, [&run, &describe]);
     let log_rule = mock!(aws_sdk_cloudwatchlogs::Client::get_log_events)
@@ -200,14 +182,7 @@ async fn a_30_s_migration_is_polled_7_times_not_11() {
             _ if at < 10.0 => status("PENDING"),
             _ if at < 24.0 => status("RUNNING"),
             _ if at < 30.0 => status("STOPPING"),
-            _ => DescribeTasksOutput::builder()
-                .tasks(testing::stopped_task(
-                    "m1",
-                    "backend_update",
-                    0,
-                    "Essential container in task exited",
-                ))
-                .build(),
+            _ => testing::migration_stopped(0),
         }
     });
     let run = started();
@@ -218,10 +193,7 @@ async fn a_30_s_migration_is_polled_7_times_not_11() {
         [&mock!(aws_sdk_cloudwatchlogs::Client::get_log_events).then_output(|| testing::log_events(&[]))]
     );
     let steady = GateLimits {
-        pacing: Pacing {
-            jitter: 0.0,
-            ..Pacing::default()
-        },
+        pacing: Pacing::steady(),
         ..limits()
     };
     let report = gate(ecs, logs, steady).await;

@@ -21,6 +21,14 @@ fn limits() -> WatchLimits {
     }
 }
 
+/// `limits()` without jitter, for tests that count polls.
+fn steady_limits() -> WatchLimits {
+    WatchLimits {
+        pacing: Pacing::steady(),
+        ..limits()
+    }
+}
+
 fn watch() -> Watch {
     Watch::new(
         "gunicorn",
@@ -271,19 +279,7 @@ async fn a_throttled_poll_is_retried_after_a_short_jittered_backoff_not_a_rate_l
         .retry_config(crate::aws::retry_config()));
     let mut watches = [watch()];
     let start = Instant::now();
-    let steady = Pacing {
-        jitter: 0.0,
-        ..Pacing::default()
-    };
-    run(
-        &ecs,
-        &mut watches,
-        WatchLimits {
-            pacing: steady,
-            ..limits()
-        },
-    )
-    .await;
+    run(&ecs, &mut watches, steady_limits()).await;
     assert_eq!(watches[0].verdict, Some((StepResult::Succeeded, None)));
     assert_eq!(rule.num_calls(), 3);
     // The first look after 2 s; then full jitter over 1 s, then 2 s: at
@@ -323,19 +319,7 @@ async fn a_decided_service_does_not_hurry_the_polls_of_the_others() {
         testing::described("alpha-beat", 2, "beat", "r:v2"),
     );
     let mut watches = [watch(), beat];
-    let steady = Pacing {
-        jitter: 0.0,
-        ..Pacing::default()
-    };
-    run(
-        &ecs,
-        &mut watches,
-        WatchLimits {
-            pacing: steady,
-            ..limits()
-        },
-    )
-    .await;
+    run(&ecs, &mut watches, steady_limits()).await;
     assert!(watches.iter().all(|w| w.verdict == Some((StepResult::Succeeded, None))));
     // At 2, 5, 9.5, 16.25 (gunicorn done), 26.4, 41.6, 56.6, 71.6 s (beat done).
     assert_eq!(rule.num_calls(), 8);
