@@ -223,6 +223,12 @@ pub struct UpdateArgs {
     /// Fail a rollout once this many of its tasks failed.
     #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(i32).range(1..))]
     pub failed_tasks_threshold: i32,
+    /// Once every rollout completed, keep watching the services this many
+    /// seconds more: a task of the new revision that crashes or fails its
+    /// health check in that window fails the update (and rolls it back, exit 3).
+    /// On top of --timeout. 0: the update ends when the rollouts complete.
+    #[arg(long, value_name = "SECS", default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=MAX_WAIT_SECS))]
+    pub bake: u64,
     /// Shortest wait between polls, in seconds (it grows while nothing changes).
     #[arg(long, value_name = "SECS", default_value_t = 2.0, hide = true, value_parser = poll_interval)]
     pub poll_interval: f64,

@@ -10,7 +10,8 @@ sandbox, each by the means the tool allows:
   contenders/scaled_sleep.py scales them) and `--timeout` × scale;
 - the official action: node preloads contenders/scaled-timers.js, so its
   waiter delays (15 s, backing off to 120 s) and retry backoffs × scale;
-- stackpilot: `--poll-interval` × scale (2 s on AWS).
+- stackpilot: `--poll-interval` × scale (2 s on AWS), and `--bake` × scale
+  for the `stackpilot-bake` variant (late-fail only).
 Retry backoffs of the AWS CLI, ecs-deploy and stackpilot stay real seconds,
 which is why the throttled scenario runs at time scale 1.
 """
@@ -41,9 +42,23 @@ class Contender:
     # An output line that says the tool has seen the failure (its verdict);
     # without one, the verdict is the exit.
     verdict_line: re.Pattern | None = None
+    # The scenarios it runs in (empty: all): a variant made for one story.
+    only: tuple[str, ...] = ()
+    # How the results tables name it (empty: its name).
+    row: str = ""
 
     def waits(self, scale: float) -> str:
         return self.waits_real if scale >= 1 else self.waits_scaled
+
+    def runs_in(self, scenario: str) -> bool:
+        return not self.only or scenario in self.only
+
+
+STACKPILOT_VERDICT = re.compile(r"rolling back to revision|: failed|migration: failed|FAILED,")
+# The bake window of the `stackpilot-bake` variant, sandbox seconds: the
+# late-fail scenario's tasks fail 140 s after they start, about 90 s after
+# the last rollout completed.
+BAKE_S = 300
 
 
 def _script(name: str, *args: str) -> list[str]:
@@ -67,8 +82,14 @@ CONTENDERS = {
                   re.compile(r"^::error::")),
         Contender("ecspresso", "ecspresso v2", None, "—", "—"),
         Contender("stackpilot", "stackpilot update", _script("stackpilot.sh"),
-                  "--poll-interval 2 (paced 2-15 s)", "--poll-interval 2 × scale",
-                  re.compile(r"rolling back to revision|: failed|migration: failed|FAILED,")),
+                  "--poll-interval 2 (paced 2-15 s)", "--poll-interval 2 × scale", STACKPILOT_VERDICT),
+        # An option, not the default: the same update, watched for 300 s
+        # after every rollout completed.
+        Contender("stackpilot-bake", f"stackpilot update --bake {BAKE_S} (an option, not the default)",
+                  _script("stackpilot.sh", str(BAKE_S)),
+                  f"--poll-interval 2 (paced 2-15 s), --bake {BAKE_S}", f"--poll-interval 2, --bake {BAKE_S}, × scale",
+                  STACKPILOT_VERDICT, only=("late-fail",),
+                  row=f"stackpilot --bake {BAKE_S} (an option, not the default)"),
     ]
 }
 

@@ -10,6 +10,12 @@ from contenders import CONTENDERS
 from world import SCENARIOS, Clock
 
 
+def shown(contender: str) -> str:
+    """The contender as its table rows name it."""
+    ct = CONTENDERS.get(contender)
+    return ct.row if ct and ct.row else contender
+
+
 def measure(sc, ct, scale: float, started: float, ended: float, rc: int | None, timed_out: bool,
             cap_real: float, calls: list[dict], state: dict, verdict_lines: list[float], mem: list[int],
             services: int) -> dict:
@@ -160,13 +166,13 @@ def write_markdown(out: Path, doc: dict) -> None:
               "|" + "---|" * 12]
     for r in results:
         if "error" in r:
-            lines.append(f"| {r['scenario']} | {r['contender']} | | harness error: {r['error']} |"
+            lines.append(f"| {r['scenario']} | {shown(r['contender'])} | | harness error: {r['error']} |"
                          + " |" * 8)
             continue
         mem = f"{r['peak_rss_kib'] / 1024:.0f}" if r.get("peak_rss_kib") else "—"
         verdict_text = r["verdict"] if r["correct"] else f"**{r['verdict']}**"
         lines.append(
-            f"| {r['scenario']} | {r['contender']} | {r['waits']} (× {r['time_scale']:g}) | {verdict_text} "
+            f"| {r['scenario']} | {shown(r['contender'])} | {r['waits']} (× {r['time_scale']:g}) | {verdict_text} "
             f"| {r['wall_sandbox_s']:.0f} | {r['ratio_to_ideal']:.2f} "
             f"| {failure_figure(r, 'detection_sandbox_s')} | {failure_figure(r, 'failure_to_exit_sandbox_s')} "
             f"| {r['ecs_calls_total']} ({r['ecs_calls_per_service']:g}) | {r['ecs_calls_throttled']} | {mem} "
@@ -178,7 +184,7 @@ def write_markdown(out: Path, doc: dict) -> None:
         if "error" not in r:
             mem = f"{r['peak_rss_kib'] / 1024:.0f}" if r.get("peak_rss_kib") else "—"
             lines.append(
-                f"| {r['scenario']} | {r['contender']} | {r['verdict'] if r['correct'] else '**' + r['verdict'] + '**'} "
+                f"| {r['scenario']} | {shown(r['contender'])} | {r['verdict'] if r['correct'] else '**' + r['verdict'] + '**'} "
                 f"| {r['wall_sandbox_s']:.0f} | {r['ratio_to_ideal']:.2f} "
                 f"| {failure_figure(r, 'detection_sandbox_s')} | {failure_figure(r, 'failure_to_exit_sandbox_s')} "
                 f"| {r['ecs_calls_total']} ({r['ecs_calls_throttled']}) | {mem} |")
@@ -186,7 +192,7 @@ def write_markdown(out: Path, doc: dict) -> None:
               "| scenario | contender | calls by operation |", "|---|---|---|"]
     for r in results:
         if "error" not in r:
-            lines.append(f"| {r['scenario']} | {r['contender']} | {fmt_calls(r['ecs_calls_by_operation'])} |")
+            lines.append(f"| {r['scenario']} | {shown(r['contender'])} | {fmt_calls(r['ecs_calls_by_operation'])} |")
     lines += ["", "## Scenarios", "", "| name | ideal (s) | what |", "|---|---|---|"]
     for s in doc["scenarios"]:
         lines.append(f"| {s} | {SCENARIOS[s].ideal_s:.0f} | {SCENARIOS[s].what} |")

@@ -231,7 +231,7 @@ def main() -> int:
     def scale_of(s: str) -> float:
         return a.time_scale if SCENARIOS[s].clock == Clock.REAL else a.long_time_scale
 
-    pairs = [(s, c) for s in scenarios for c in runnable]
+    pairs = [(s, c) for s in scenarios for c in runnable if CONTENDERS[c].runs_in(s)]
     # longest first: the cap in real seconds, sequential tools weighted up
     weight = {"aws-cli": 3, "ecs-deploy": 2}
     pairs.sort(key=lambda p: -(SCENARIOS[p[0]].cap_s * scale_of(p[0]) * weight.get(p[1], 1)))
@@ -241,9 +241,11 @@ def main() -> int:
     with cf.ThreadPoolExecutor(max_workers=max(1, a.jobs)) as pool:
         futs = {pool.submit(run_pair, s, c, scale_of(s), out): (s, c) for s, c in pairs}
         done = {futs[f]: f.result() for f in cf.as_completed(futs)}
-    results = [done[(s, c)] for s in scenarios for c in runnable]
+    results = [done[p] for p in ((s, c) for s in scenarios for c in runnable) if p in done]
     for s in scenarios:
         for c, why in missing.items():
+            if not CONTENDERS[c].runs_in(s):
+                continue
             results.append({"scenario": s, "contender": c, "verdict": "not available", "available": False,
                             "reason": why})
     results.sort(key=lambda r: (scenarios.index(r["scenario"]), contenders.index(r["contender"])))

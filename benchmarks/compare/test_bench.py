@@ -6,8 +6,10 @@ checks that every contender ran and every figure was produced. Two may be
 "not available", each with its reason: ecspresso, which cannot be built here,
 and the official action when no checkout of it is on this machine (GitHub is
 not reachable from every machine, and its code is never copied into this
-repository); with a checkout, the action must run like the rest. About 90 s
-on 2 cores.
+repository); with a checkout, the action must run like the rest. Then
+healthy and late-fail with stackpilot and its `--bake` variant: the variant
+runs in late-fail only and fails it (exit 3) where plain stackpilot exits 0.
+About 110 s on 2 cores.
 """
 
 import json
@@ -29,14 +31,17 @@ MAY_BE_MISSING = {"ecspresso"} | (set() if ACTION_PRESENT else {"ecs-deploy-acti
 MUST_RUN = set(CONTENDERS) - MAY_BE_MISSING
 
 
-@pytest.fixture(scope="module")
-def results(tmp_path_factory):
-    out = tmp_path_factory.mktemp("bench")
+def run_suite(out: Path, scenarios: list[str], contenders: list[str]) -> tuple[Path, dict]:
     scale = os.environ.get("BENCH_TEST_TIME_SCALE", "0.02")
     subprocess.run([str(BENCH / "run"), "--time-scale", scale, "--long-time-scale", scale,
-                    "--scenarios", ",".join(SCENARIOS), "--contenders", ",".join(CONTENDERS),
+                    "--scenarios", ",".join(scenarios), "--contenders", ",".join(contenders),
                     "--out", str(out)], check=True, timeout=600)
     return out, json.loads((out / "results.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory):
+    return run_suite(tmp_path_factory.mktemp("bench"), SCENARIOS, CONTENDERS)
 
 
 def test_every_pair_is_reported(results):
@@ -119,3 +124,24 @@ def test_markdown_table(results):
             assert f"| {r['scenario']} | {r['contender']} |" in md
     assert "not available" in md
     assert "load average" in md
+
+
+@pytest.fixture(scope="module")
+def late_fail(tmp_path_factory):
+    """healthy and late-fail with plain stackpilot and its `--bake` variant
+    (which runs in late-fail only)."""
+    return run_suite(tmp_path_factory.mktemp("bench-late"), ["healthy", "late-fail"],
+                     ["stackpilot", "stackpilot-bake"])
+
+
+def test_the_bake_variant_runs_in_late_fail_only_and_sees_the_late_failure(late_fail):
+    out, doc = late_fail
+    pairs = {(r["scenario"], r["contender"]) for r in doc["results"]}
+    assert pairs == {("healthy", "stackpilot"), ("late-fail", "stackpilot"), ("late-fail", "stackpilot-bake")}
+    by = {r["contender"]: r for r in doc["results"] if r["scenario"] == "late-fail"}
+    assert by["stackpilot"]["exit_code"] == 0 and by["stackpilot"]["false_success"], by["stackpilot"]["verdict"]
+    baked = by["stackpilot-bake"]
+    assert baked["exit_code"] == 3 and baked["correct"], baked["verdict"]
+    assert baked["detection_sandbox_s"] is not None
+    md = (out / "results.md").read_text()
+    assert "| late-fail | stackpilot --bake 300 (an option, not the default) |" in md

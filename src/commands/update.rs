@@ -175,6 +175,7 @@ fn execute(
             timeout: Duration::from_secs(args.timeout),
             no_progress: Duration::from_secs(args.no_progress_timeout),
             failed_tasks_threshold: args.failed_tasks_threshold,
+            bake: Duration::from_secs(args.bake),
             approved,
             pacing: Pacing {
                 min,

@@ -141,7 +141,36 @@ impl<'a> MigrationGate<'a> {
         let mut last_phase: Option<TaskPhase> = None;
         let mut last_change = Instant::now();
         let mut reached_running = false;
+        // The last read's error, while the task cannot be read.
+        let mut unreadable: Option<String> = None;
+        // RunTask just answered with the task PROVISIONING: nothing to ask
+        // yet.
+        let mut wait = pacer.next(true);
         loop {
+            let status = last_phase.as_ref().map_or("not visible", TaskPhase::as_str).to_owned();
+            if pacing::sleep(wait, limits.deadline).await == Wake::Interrupted {
+                report.result = StepResult::Interrupted;
+                report.reason = Some(match unreadable {
+                    Some(_) => "interrupted while the task could not be read; it may still be running in ECS".into(),
+                    None => format!("interrupted while the task was {status}; it keeps running in ECS"),
+                });
+                break;
+            }
+            if Instant::now() >= limits.deadline {
+                (report.result, report.reason) = match &unreadable {
+                    Some(error) => (
+                        StepResult::Unknown,
+                        Some(format!(
+                            "the deadline passed while the task could not be read ({error}); it may still be running in ECS"
+                        )),
+                    ),
+                    None => (
+                        StepResult::TimedOut,
+                        Some(format!("the deadline passed while the task was {status}")),
+                    ),
+                };
+                break;
+            }
             // A read that fails is asked again until the deadline: an
             // outage is never taken for the task's end.
             let describe = self
@@ -157,28 +186,17 @@ impl<'a> MigrationGate<'a> {
                 Err(err) => {
                     let error = error_chain(&err);
                     tracing::warn!("could not read migration task {task_id}, asking again: {error}");
-                    if Instant::now() >= limits.deadline {
-                        report.result = StepResult::Unknown;
-                        report.reason = Some(format!(
-                            "the deadline passed while the task could not be read ({error}); it may still be running in ECS"
-                        ));
-                        break;
-                    }
-                    if pacing::sleep(pacer.next(false), limits.deadline).await == Wake::Interrupted {
-                        report.result = StepResult::Interrupted;
-                        report.reason =
-                            Some("interrupted while the task could not be read; it may still be running in ECS".into());
-                        break;
-                    }
+                    unreadable = Some(error);
+                    wait = pacer.next(false);
                     continue;
                 }
             };
+            unreadable = None;
             let current = described.tasks().first();
             // ECS answers without the task for a moment after RunTask.
             let phase = current.and_then(TaskPhase::of);
             let status = phase.as_ref().map_or("not visible", TaskPhase::as_str).to_owned();
-            let changed = phase != last_phase;
-            if changed {
+            if phase != last_phase {
                 tracing::info!("migration task {task_id}: {status}");
                 last_phase = phase.clone();
                 last_change = Instant::now();
@@ -219,18 +237,11 @@ impl<'a> MigrationGate<'a> {
                 self.stop(task.cluster, &task_arn, limits.start_timeout.as_secs()).await;
                 break;
             }
-            if Instant::now() >= limits.deadline {
-                report.result = StepResult::TimedOut;
-                report.reason = Some(format!("the deadline passed while the task was {status}"));
-                break;
-            }
-            if pacing::sleep(pacer.next(changed), limits.deadline).await == Wake::Interrupted {
-                report.result = StepResult::Interrupted;
-                report.reason = Some(format!(
-                    "interrupted while the task was {status}; it keeps running in ECS"
-                ));
-                break;
-            }
+            // A one-off task's start says nothing about when it will end, so
+            // the polls back off through it (a migration takes tens of
+            // seconds, and every poll is a call); while it is stopping, the
+            // end is seconds away and the polls come quickly.
+            wait = pacer.next(phase.as_ref().is_some_and(TaskPhase::stopping));
         }
         report.duration_secs = started.elapsed().as_secs_f64();
         Ok(report)
@@ -284,187 +295,4 @@ pub(crate) fn network_configuration(network: &Network) -> Result<NetworkConfigur
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::ecs::testing;
-    use aws_sdk_ecs::operation::describe_tasks::DescribeTasksOutput;
-    use aws_sdk_ecs::operation::run_task::RunTaskOutput;
-    use aws_sdk_ecs::types::Failure;
-    use aws_sdk_ecs::Client;
-    use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
-
-    fn network() -> Network {
-        Network {
-            subnets: vec!["subnet-1".into()],
-            security_groups: vec!["sg-1".into()],
-            assign_public_ip: false,
-        }
-    }
-
-    fn limits() -> GateLimits {
-        GateLimits {
-            deadline: Instant::now() + Duration::from_secs(1800),
-            start_timeout: Duration::from_secs(300),
-            pacing: Pacing::default(),
-        }
-    }
-
-    fn started() -> Rule {
-        mock!(Client::run_task)
-            .match_requests(|r| {
-                let overrides = &r.overrides().unwrap().container_overrides()[0];
-                r.client_token() == Some("token-1")
-                    && r.started_by() == Some("stackpilot-alpha")
-                    && r.launch_type() == Some(&LaunchType::Fargate)
-                    && overrides.command() == ["python", "manage.py", "pre_update"]
-                    && overrides.environment()[0].value() == Some("alpha-db")
-                    && r.network_configuration()
-                        .unwrap()
-                        .awsvpc_configuration()
-                        .unwrap()
-                        .assign_public_ip()
-                        == Some(&AssignPublicIp::Disabled)
-            })
-            .then_output(|| {
-                RunTaskOutput::builder()
-                    .tasks(
-                        aws_sdk_ecs::types::Task::builder()
-                            .task_arn("arn:aws:ecs:us-east-1:1:task/alpha-cluster/m1")
-                            .last_status("PROVISIONING")
-                            .build(),
-                    )
-                    .build()
-            })
-    }
-
-    fn status(s: &'static str) -> DescribeTasksOutput {
-        DescribeTasksOutput::builder()
-            .tasks(
-                aws_sdk_ecs::types::Task::builder()
-                    .task_arn("arn:aws:ecs:us-east-1:1:task/alpha-cluster/m1")
-                    .last_status(s)
-                    .build(),
-            )
-            .build()
-    }
-
-    async fn gate(ecs: Client, logs: aws_sdk_cloudwatchlogs::Client, limits: GateLimits) -> MigrationReport {
-        let clients = Clients { ecs, logs };
-        let revision = testing::described("alpha-backend_update", 4, "backend_update", "r:v2");
-        let network = network();
-        let command = vec!["python".to_owned(), "manage.py".into(), "pre_update".into()];
-        let task = MigrationTask {
-            cluster: "alpha-cluster",
-            network: &network,
-            revision: &revision,
-            container: "backend_update",
-            command: &command,
-            database: "alpha-db",
-            started_by: "stackpilot-alpha",
-            client_token: "token-1",
-        };
-        MigrationGate::new(&clients).run(&task, limits).await.unwrap()
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn passes_when_every_essential_container_exited_zero() {
-        let describe = mock!(Client::describe_tasks)
-            .sequence()
-            .output(|| status("PENDING"))
-            .output(|| status("RUNNING"))
-            .output(|| {
-                DescribeTasksOutput::builder()
-                    .tasks(testing::stopped_task(
-                        "m1",
-                        "backend_update",
-                        0,
-                        "Essential container in task exited",
-                    ))
-                    .build()
-            })
-            .build();
-        let run = started();
-        let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, [&run, &describe]);
-        let log_rule = mock!(aws_sdk_cloudwatchlogs::Client::get_log_events)
-            .match_requests(|r| r.log_stream_name() == Some("ecs/backend_update/m1"))
-            .then_output(|| testing::log_events(&["Applying blog.0001_initial... OK"]));
-        let report = gate(ecs, mock_client!(aws_sdk_cloudwatchlogs, [&log_rule]), limits()).await;
-        assert_eq!(report.result, StepResult::Succeeded, "{report:?}");
-        assert_eq!(run.num_calls(), 1);
-        assert_eq!(report.log.unwrap().lines, ["Applying blog.0001_initial... OK"]);
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn a_non_zero_exit_fails_with_the_reason_and_the_log_tail() {
-        let describe = mock!(Client::describe_tasks).then_output(|| {
-            DescribeTasksOutput::builder()
-                .tasks(testing::stopped_task(
-                    "m1",
-                    "backend_update",
-                    1,
-                    "Essential container in task exited",
-                ))
-                .build()
-        });
-        let run = started();
-        let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, [&run, &describe]);
-        let log_rule = mock!(aws_sdk_cloudwatchlogs::Client::get_log_events)
-            .match_requests(|r| r.log_stream_name() == Some("ecs/backend_update/m1"))
-            .then_output(|| testing::log_events(&["relation already exists"]));
-        let logs = mock_client!(aws_sdk_cloudwatchlogs, [&log_rule]);
-        let report = gate(ecs, logs, limits()).await;
-        assert_eq!(report.result, StepResult::Failed);
-        assert_eq!(
-            report.reason.as_deref(),
-            Some("container backend_update exited with 1 (Essential container in task exited)")
-        );
-        let failure = report.failure.unwrap();
-        assert_eq!(failure.log.unwrap().lines, ["relation already exists"]);
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn failures_from_run_task_fail_the_gate() {
-        let run = mock!(Client::run_task).then_output(|| {
-            RunTaskOutput::builder()
-                .failures(Failure::builder().reason("RESOURCE:CPU").detail("no capacity").build())
-                .build()
-        });
-        let ecs = mock_client!(aws_sdk_ecs, [&run]);
-        let report = gate(ecs, mock_client!(aws_sdk_cloudwatchlogs, []), limits()).await;
-        assert_eq!(report.result, StepResult::Failed);
-        assert_eq!(
-            report.reason.as_deref(),
-            Some("the task could not be started: RESOURCE:CPU (no capacity)")
-        );
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn a_task_that_never_starts_fails_after_the_start_timeout() {
-        let describe = mock!(Client::describe_tasks).then_output(|| status("PENDING"));
-        let run = started();
-        let stop = mock!(Client::stop_task)
-            .then_output(|| aws_sdk_ecs::operation::stop_task::StopTaskOutput::builder().build());
-        let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, [&run, &describe, &stop]);
-        let logs = mock_client!(
-            aws_sdk_cloudwatchlogs,
-            RuleMode::MatchAny,
-            [&mock!(aws_sdk_cloudwatchlogs::Client::get_log_events).then_output(|| { testing::log_events(&[]) })]
-        );
-        let report = gate(
-            ecs,
-            logs,
-            GateLimits {
-                start_timeout: Duration::from_secs(60),
-                ..limits()
-            },
-        )
-        .await;
-        assert_eq!(report.result, StepResult::Failed);
-        assert!(report.reason.unwrap().contains("still PENDING after 60 s"));
-        assert_eq!(
-            stop.num_calls(),
-            1,
-            "the stuck task is stopped so it cannot migrate later"
-        );
-    }
-}
+mod tests;

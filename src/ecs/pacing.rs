@@ -30,6 +30,17 @@ impl Default for Pacing {
     }
 }
 
+#[cfg(test)]
+impl Pacing {
+    /// The default pacing without jitter: for tests that count polls.
+    pub(crate) fn steady() -> Self {
+        Pacing {
+            jitter: 0.0,
+            ..Pacing::default()
+        }
+    }
+}
+
 /// The interval as it adapts over one watch.
 #[derive(Debug)]
 pub(crate) struct Pacer {
@@ -82,11 +93,7 @@ mod tests {
 
     #[test]
     fn quiet_polls_back_off_and_a_change_snaps_back() {
-        let pacing = Pacing {
-            jitter: 0.0,
-            ..Pacing::default()
-        };
-        let mut pacer = Pacer::new(pacing);
+        let mut pacer = Pacer::new(Pacing::steady());
         assert_eq!(pacer.next(true), Duration::from_secs(2));
         assert_eq!(pacer.next(false), Duration::from_secs(3));
         assert_eq!(pacer.next(false), Duration::from_millis(4500));

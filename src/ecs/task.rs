@@ -1,7 +1,7 @@
 //! Facts about one ECS task that both the migration gate and the rollout
 //! watcher need: where it is in its lifecycle, and whether it failed.
 
-use aws_sdk_ecs::types::{Task, TaskStopCode};
+use aws_sdk_ecs::types::{HealthStatus, Task, TaskStopCode};
 
 use super::arn_tail;
 use super::taskdef::Described;
@@ -55,6 +55,14 @@ impl TaskPhase {
         }
     }
 
+    /// On the way from RUNNING to STOPPED.
+    pub(crate) fn stopping(&self) -> bool {
+        matches!(
+            self,
+            TaskPhase::Deactivating | TaskPhase::Stopping | TaskPhase::Deprovisioning
+        )
+    }
+
     /// The task's containers have started (or it has moved past that).
     pub(crate) fn reached_running(&self) -> bool {
         matches!(
@@ -101,6 +109,29 @@ pub(crate) fn crashed(task: &Task, revision: &Described) -> Option<TaskFailure> 
     essential_failure(task, revision).filter(|f| f.exit_code != Some(0))
 }
 
+/// A stopped task whose essential container failed its health check (ECS
+/// then stops the task itself, so the container may well exit 0): what the
+/// bake window looks for once the rollouts completed.
+pub(crate) fn crashed_or_unhealthy(task: &Task, revision: &Described) -> Option<TaskFailure> {
+    let essential = revision.essential_containers();
+    let unhealthy = task
+        .containers()
+        .iter()
+        .filter(|c| c.name().is_some_and(|n| essential.iter().any(|e| e == n)))
+        .find(|c| c.health_status() == Some(&HealthStatus::Unhealthy));
+    let Some(container) = unhealthy else {
+        return crashed(task, revision);
+    };
+    Some(TaskFailure {
+        task_id: task.task_arn().map(arn_tail).unwrap_or_default().to_owned(),
+        container: container.name().map(str::to_owned),
+        exit_code: container.exit_code(),
+        stop_code: task.stop_code().map(|c| c.as_str().to_owned()),
+        stopped_reason: task.stopped_reason().map(str::to_owned),
+        log: None,
+    })
+}
+
 pub(crate) fn describe_failure(f: &TaskFailure) -> String {
     let mut s = match (&f.container, f.exit_code) {
         (Some(c), Some(code)) => format!("container {c} exited with {code}"),
@@ -125,6 +156,7 @@ mod tests {
         }
         assert!(!TaskPhase::Pending.reached_running());
         assert!(TaskPhase::Deprovisioning.reached_running());
+        assert!(TaskPhase::Deactivating.stopping() && !TaskPhase::Running.stopping());
     }
 
     #[test]
@@ -134,5 +166,18 @@ mod tests {
         assert!(crashed(&task, &revision).is_some());
         task.stop_code = Some(TaskStopCode::ServiceSchedulerInitiated);
         assert!(crashed(&task, &revision).is_none());
+        assert!(crashed_or_unhealthy(&task, &revision).is_none());
+    }
+
+    #[test]
+    fn a_task_stopped_for_failing_its_health_check_is_unhealthy_even_at_exit_0() {
+        let revision = testing::described("alpha-gunicorn", 2, "gunicorn", "r:v2");
+        let task = testing::unhealthy_task("t1", "gunicorn");
+        assert!(crashed(&task, &revision).is_none(), "the scheduler stopped it");
+        let failure = crashed_or_unhealthy(&task, &revision).unwrap();
+        assert_eq!(
+            describe_failure(&failure),
+            "container gunicorn exited with 0 (Task failed container health checks)"
+        );
     }
 }

@@ -230,6 +230,30 @@ pub(crate) fn stopped_task(id: &str, container: &str, exit_code: i32, reason: &s
         .build()
 }
 
+/// DescribeTasks of the migration task `m1`, stopped with `exit_code`.
+pub(crate) fn migration_stopped(exit_code: i32) -> aws_sdk_ecs::operation::describe_tasks::DescribeTasksOutput {
+    aws_sdk_ecs::operation::describe_tasks::DescribeTasksOutput::builder()
+        .tasks(stopped_task(
+            "m1",
+            "backend_update",
+            exit_code,
+            "Essential container in task exited",
+        ))
+        .build()
+}
+
+/// A task the scheduler stopped because its container failed its health
+/// check; the container exited 0 on the SIGTERM.
+pub(crate) fn unhealthy_task(id: &str, container: &str) -> aws_sdk_ecs::types::Task {
+    let mut task = stopped_task(id, container, 0, "Task failed container health checks");
+    task.stop_code = Some(aws_sdk_ecs::types::TaskStopCode::ServiceSchedulerInitiated);
+    task.health_status = Some(aws_sdk_ecs::types::HealthStatus::Unhealthy);
+    for c in task.containers.iter_mut().flatten() {
+        c.health_status = Some(aws_sdk_ecs::types::HealthStatus::Unhealthy);
+    }
+    task
+}
+
 /// What CloudWatch Logs' GetLogEvents answers with these lines.
 pub(crate) fn log_events(lines: &[&str]) -> aws_sdk_cloudwatchlogs::operation::get_log_events::GetLogEventsOutput {
     let events = lines

@@ -139,6 +139,19 @@ pub(crate) struct ServiceReport {
     pub rollback: Option<RollbackReport>,
 }
 
+/// `--bake`: the watch that went on after every rollout completed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub(crate) struct BakeReport {
+    /// The window asked for.
+    pub window_secs: u64,
+    /// How long the services were watched: the window, or less when a
+    /// failure (or Ctrl-C) ended it.
+    pub watched_secs: f64,
+    /// Succeeded: every service held for the whole window.
+    pub result: StepResult,
+    pub reason: Option<String>,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct UpdateReport {
     pub env: String,
@@ -155,6 +168,8 @@ pub(crate) struct UpdateReport {
     /// `--plan`/`--save-plan`: the plan this run checked against, or wrote.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub plan: Option<super::PlanCheck>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bake: Option<BakeReport>,
 }
 
 impl UpdateReport {
@@ -171,6 +186,7 @@ impl UpdateReport {
             message: None,
             duration_secs: 0.0,
             plan: None,
+            bake: None,
         }
     }
 }

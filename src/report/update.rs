@@ -4,7 +4,7 @@
 
 use super::escape::{code_block, html, inline};
 use super::{Document, Row, Whole};
-use crate::outcome::update::{MigrationReport, StepResult, TaskFailure, UpdateOutcome, UpdateReport};
+use crate::outcome::update::{BakeReport, MigrationReport, StepResult, TaskFailure, UpdateOutcome, UpdateReport};
 
 impl UpdateOutcome {
     pub(crate) fn headline(self) -> &'static str {
@@ -70,6 +70,9 @@ impl UpdateReport {
         }
         if !self.services.is_empty() {
             self.services_table(&mut doc);
+            if let Some(bake) = &self.bake {
+                doc.essential(bake_line(bake));
+            }
             for s in &self.services {
                 for failure in &s.failed_tasks {
                     doc.detail(task_failure_details(&format!("{}: task", s.name), failure));
@@ -155,9 +158,7 @@ impl UpdateReport {
                     (None, None) => "–".into(),
                 };
                 let mut result = s.result.label().to_owned();
-                if let Some(reason) = &s.reason {
-                    result.push_str(&format!(": {}", inline(reason)));
-                }
+                result.push_str(&reason_suffix(s.reason.as_deref()));
                 if let Some(rb) = &s.rollback {
                     result.push_str(&format!(
                         "<br>rolled back to {}: {}",
@@ -190,6 +191,27 @@ impl UpdateReport {
     }
 }
 
+/// `--bake`: how long the services were watched after the rollouts, and
+/// whether they held.
+fn bake_line(bake: &BakeReport) -> String {
+    format!(
+        "Bake window: watched {:.0} s of {} s after every rollout completed: {}{}\n\n",
+        bake.watched_secs,
+        bake.window_secs,
+        if bake.result == StepResult::Succeeded {
+            "✅ every service held"
+        } else {
+            bake.result.label()
+        },
+        reason_suffix(bake.reason.as_deref())
+    )
+}
+
+/// ": the reason", escaped, or nothing.
+fn reason_suffix(reason: Option<&str>) -> String {
+    reason.map(|r| format!(": {}", inline(r))).unwrap_or_default()
+}
+
 fn callout(outcome: UpdateOutcome) -> &'static str {
     match outcome {
         UpdateOutcome::Succeeded | UpdateOutcome::NothingToDo | UpdateOutcome::Planned => "NOTE",
@@ -215,10 +237,7 @@ fn migration_section(doc: &mut Document, m: &MigrationReport) {
         } else {
             m.result.label()
         },
-        m.reason
-            .as_ref()
-            .map(|r| format!(": {}", inline(r)))
-            .unwrap_or_default(),
+        reason_suffix(m.reason.as_deref()),
         m.duration_secs,
     );
     text.push_str(&format!("<code>{}</code>\n\n", inline(&m.command.join(" "))));
@@ -356,6 +375,36 @@ mod tests {
     #[test]
     fn a_rolled_back_update_reads_as_one() {
         insta::assert_snapshot!(rolled_back().markdown(crate::report::SUMMARY_LIMIT));
+    }
+
+    /// The late-fail benchmark's story: every rollout completed, then
+    /// gunicorn's new task failed its health check inside the bake window.
+    #[test]
+    fn a_failure_in_the_bake_window_reads_as_one() {
+        let mut report = rolled_back();
+        report.message =
+            Some("gunicorn failed; every service this run updated is back on its previous revision".into());
+        report.services.truncate(2);
+        let gunicorn = &mut report.services[0];
+        gunicorn.reason = Some(
+            "failed after its rollout completed, 92 s into the bake window: task 0123: container gunicorn exited with 0 (Task failed container health checks)".into(),
+        );
+        gunicorn.failed_tasks[0].exit_code = Some(0);
+        gunicorn.failed_tasks[0].stop_code = Some("ServiceSchedulerInitiated".into());
+        gunicorn.failed_tasks[0].stopped_reason = Some("Task failed container health checks".into());
+        report.bake = Some(BakeReport {
+            window_secs: 300,
+            watched_secs: 92.4,
+            result: StepResult::Failed,
+            reason: Some("gunicorn failed within the window".into()),
+        });
+        insta::assert_snapshot!(report.markdown(crate::report::SUMMARY_LIMIT));
+        let json = serde_json::to_value(&report).unwrap();
+        assert_eq!(json["bake"]["result"], "failed");
+        assert!(
+            serde_json::to_value(rolled_back()).unwrap().get("bake").is_none(),
+            "no --bake, no key"
+        );
     }
 
     #[test]

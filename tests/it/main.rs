@@ -4,6 +4,7 @@ mod fake_github;
 mod fault_proxy;
 mod support;
 
+mod bake;
 mod bootstrap;
 mod cdk;
 mod child_env;

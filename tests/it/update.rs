@@ -9,7 +9,7 @@ fn operations(sandbox: &Sandbox, name: &str) -> usize {
 }
 
 /// (service, task definition revision, image of its container) for each service.
-fn services_now(sandbox: &Sandbox) -> Vec<(String, String, String)> {
+pub(crate) fn services_now(sandbox: &Sandbox) -> Vec<(String, String, String)> {
     let ecs = sandbox.ecs();
     sandbox.block_on(async {
         let out = ecs

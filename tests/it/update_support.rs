@@ -436,6 +436,26 @@ pub fn register_copy(
 /// Registers a revision of `family` with `env` added to its first
 /// container, and moves `service` (if any) onto it.
 pub fn add_environment(sandbox: &Sandbox, family: &str, service: Option<&str>, env: &[(&str, &str)]) {
+    revise(sandbox, family, service, |containers| {
+        for (name, value) in env {
+            containers[0].environment.get_or_insert_with(Vec::new).push(
+                aws_sdk_ecs::types::KeyValuePair::builder()
+                    .name(*name)
+                    .value(*value)
+                    .build(),
+            );
+        }
+    });
+}
+
+/// Registers a revision of `family` with its containers changed by
+/// `change`, and moves `service` (if any) onto it.
+pub fn revise(
+    sandbox: &Sandbox,
+    family: &str,
+    service: Option<&str>,
+    change: impl FnOnce(&mut Vec<aws_sdk_ecs::types::ContainerDefinition>),
+) {
     let ecs = sandbox.ecs();
     sandbox.block_on(async {
         let td = ecs
@@ -446,14 +466,7 @@ pub fn add_environment(sandbox: &Sandbox, family: &str, service: Option<&str>, e
             .expect("describe the family");
         let td = td.task_definition().expect("a task definition").clone();
         let mut containers = td.container_definitions().to_vec();
-        for (name, value) in env {
-            containers[0].environment.get_or_insert_with(Vec::new).push(
-                aws_sdk_ecs::types::KeyValuePair::builder()
-                    .name(*name)
-                    .value(*value)
-                    .build(),
-            );
-        }
+        change(&mut containers);
         let new = register_copy(&ecs, &td, containers)
             .send()
             .await

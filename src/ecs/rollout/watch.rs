@@ -5,11 +5,11 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use aws_sdk_ecs::types::{DeploymentRolloutState, Service};
+use aws_sdk_ecs::types::{Deployment, DeploymentRolloutState, Service};
 use tokio::time::Instant;
 
 use super::services::{describe_services, is_primary, last_event_about, matches_name, primary_id};
-use super::stopped;
+use super::stopped::{self, Judge};
 use crate::ecs::pacing::{self, Pacer, Pacing, Wake};
 use crate::ecs::progress::{Event, ProgressSink, Subject};
 use crate::ecs::taskdef::Described;
@@ -34,10 +34,27 @@ pub(crate) struct Watch {
     pub(crate) failures: Vec<TaskFailure>,
     pub(crate) finished_after: Option<Duration>,
     pub(super) seen_tasks: HashSet<String>,
-    last_signature: Option<(i32, i32, i32, Option<DeploymentRolloutState>)>,
+    /// The counts when the stopped tasks were last listed, and the tasks
+    /// that list found still stopping.
+    pub(super) listed: Option<Signature>,
+    pub(super) stopping: Vec<String>,
+    pub(super) last_signature: Option<Signature>,
     last_change: Instant,
     inspected_failed: i32,
+    baking: Option<Baking>,
 }
+
+/// Where a watch's bake window started: when, and how many tasks ECS had
+/// counted as failed by then.
+#[derive(Debug, Clone, Copy)]
+struct Baking {
+    since: Instant,
+    failed_before: i32,
+}
+
+/// What a poll compares to see whether a deployment moved: running,
+/// pending and failed counts, and the rollout state.
+pub(super) type Signature = (i32, i32, i32, Option<DeploymentRolloutState>);
 
 impl Watch {
     pub(crate) fn new(name: &str, service: &str, deployment_id: String, target: Described) -> Self {
@@ -54,19 +71,38 @@ impl Watch {
             failures: Vec::new(),
             finished_after: None,
             seen_tasks: HashSet::new(),
+            listed: None,
+            stopping: Vec::new(),
             last_signature: None,
             last_change: now,
             inspected_failed: 0,
+            baking: None,
         }
     }
 
-    fn decide(&mut self, result: StepResult, reason: Option<String>) {
+    pub(super) fn decide(&mut self, result: StepResult, reason: Option<String>) {
         self.verdict = Some((result, reason));
         self.finished_after = Some(self.started.elapsed());
     }
 
     pub(crate) fn failed(&self) -> bool {
         matches!(self.verdict, Some((StepResult::Failed | StepResult::TimedOut, _)))
+    }
+
+    /// Starts the bake window of a deployment that completed.
+    pub(super) fn bake_from(&mut self, since: Instant) {
+        let failed_before = self.last_signature.as_ref().map_or(0, |s| s.2);
+        self.baking = Some(Baking { since, failed_before });
+    }
+
+    /// Tasks ECS counted as failed before the bake window.
+    pub(super) fn failed_before_bake(&self) -> i32 {
+        self.baking.map_or(0, |b| b.failed_before)
+    }
+
+    /// How long the bake window has run.
+    pub(super) fn baked_for(&self) -> Duration {
+        self.baking.map_or(Duration::ZERO, |b| b.since.elapsed())
     }
 
     pub(crate) fn elapsed(&self) -> Duration {
@@ -116,6 +152,9 @@ impl RolloutWatcher<'_> {
         // verdict (a verdict can trigger a rollback, a write); it only
         // makes the watches "unknown" if it lasts to the deadline.
         let mut outage: Option<Outage> = None;
+        // Each watch starts right after its UpdateService, whose answer
+        // showed the deployment starting: the first look can wait.
+        let mut changed = true;
         loop {
             if watches.iter().all(|w| w.verdict.is_some()) {
                 return Ok(WatchEnd::Decided);
@@ -140,7 +179,13 @@ impl RolloutWatcher<'_> {
                 }
                 return Ok(WatchEnd::Decided);
             }
-            let changed = match within(limits.deadline, "DescribeServices", self.poll(watches, &limits)).await {
+            if pacing::sleep(pacer.next(changed), limits.deadline).await == Wake::Interrupted {
+                return Ok(WatchEnd::Interrupted);
+            }
+            if Instant::now() >= limits.deadline {
+                continue;
+            }
+            changed = match within(limits.deadline, "DescribeServices", self.poll(watches, &limits)).await {
                 Ok(changed) => {
                     outage = None;
                     changed
@@ -157,17 +202,12 @@ impl RolloutWatcher<'_> {
             if limits.fail_fast && watches.iter().any(|w| w.failed()) {
                 return Ok(WatchEnd::Decided);
             }
-            if watches.iter().all(|w| w.verdict.is_some()) {
-                return Ok(WatchEnd::Decided);
-            }
-            if pacing::sleep(pacer.next(changed), limits.deadline).await == Wake::Interrupted {
-                return Ok(WatchEnd::Interrupted);
-            }
         }
     }
 
     /// One poll: describes the services still undecided and assesses each;
-    /// `true` when anything moved.
+    /// `true` when one that is still undecided moved: only those have a
+    /// verdict worth polling quickly for.
     async fn poll(&self, watches: &mut [&mut Watch], limits: &WatchLimits) -> Result<bool, EcsError> {
         let names: Vec<String> = watches
             .iter()
@@ -181,56 +221,29 @@ impl RolloutWatcher<'_> {
             let Some(service) = services.iter().find(|s| matches_name(s, &w.service)) else {
                 continue;
             };
-            changed |= self.assess(w, service, limits).await?;
+            let moved = self.assess(w, service, limits).await?;
+            changed |= moved && w.verdict.is_none();
         }
         Ok(changed)
     }
 
     /// Updates one watch from its service; `true` when anything moved.
     async fn assess(&self, w: &mut Watch, service: &Service, limits: &WatchLimits) -> Result<bool, EcsError> {
-        let subject = Subject::Service(&w.name);
         let deployments = service.deployments();
         let Some(ours) = deployments.iter().find(|d| d.id() == Some(w.deployment_id.as_str())) else {
-            // ECS drops a failed deployment once its tasks are gone, maybe
-            // between two polls; its events still say what happened.
-            let reason = match (last_event_about(service, &w.deployment_id), primary_id(service)) {
-                (Some(event), _) => event,
-                (None, Some(p)) => format!(
-                    "deployment {} is gone; {p} is the service's deployment now",
-                    w.deployment_id
-                ),
-                (None, None) => format!("deployment {} is gone", w.deployment_id),
-            };
-            self.progress.event(subject, Event::Failed { reason: &reason });
+            let reason = gone(service, &w.deployment_id);
+            self.progress
+                .event(Subject::Service(&w.name), Event::Failed { reason: &reason });
             w.decide(StepResult::Failed, Some(reason));
             return Ok(true);
         };
-        w.desired = ours.desired_count();
-        w.running = ours.running_count();
         let rollout = ours.rollout_state();
-        let signature = (
-            ours.running_count(),
-            ours.pending_count(),
-            ours.failed_tasks(),
-            rollout.cloned(),
-        );
-        let changed = w.last_signature.as_ref() != Some(&signature);
-        if changed {
-            w.last_signature = Some(signature);
-            w.last_change = Instant::now();
-            self.progress.event(
-                subject,
-                Event::Rollout {
-                    state: rollout,
-                    running: ours.running_count(),
-                    desired: ours.desired_count(),
-                    pending: ours.pending_count(),
-                    failed: ours.failed_tasks(),
-                },
-            );
-        }
+        // The first look only confirms what UpdateService's answer showed:
+        // a deployment starting, no verdict near.
+        let first_look = w.last_signature.is_none();
+        let changed = self.note_counts(w, ours) && !first_look;
         if rollout == Some(&DeploymentRolloutState::Failed) {
-            stopped::inspect(self.ecs, self.logs, self.cluster, w).await?;
+            stopped::inspect(self.ecs, self.logs, self.cluster, w, Judge::Crashes).await?;
             let reason = ours
                 .rollout_state_reason()
                 .unwrap_or("ECS marked the deployment FAILED")
@@ -247,7 +260,9 @@ impl RolloutWatcher<'_> {
         {
             w.decide(StepResult::Succeeded, None);
         } else if ours.failed_tasks() > w.inspected_failed {
-            let crashed = stopped::inspect(self.ecs, self.logs, self.cluster, w).await?;
+            let crashed = stopped::inspect(self.ecs, self.logs, self.cluster, w, Judge::Crashes)
+                .await?
+                .first;
             // A failed task still STOPPING is looked at again next poll.
             if crashed.is_some() || w.seen_tasks.len() >= ours.failed_tasks() as usize {
                 w.inspected_failed = ours.failed_tasks();
@@ -278,6 +293,49 @@ impl RolloutWatcher<'_> {
             }
         }
         Ok(changed)
+    }
+}
+
+impl RolloutWatcher<'_> {
+    /// Records the deployment's counts in the watch and shows them when
+    /// they moved; `true` when they did.
+    pub(super) fn note_counts(&self, w: &mut Watch, ours: &Deployment) -> bool {
+        let rollout = ours.rollout_state();
+        let signature = (
+            ours.running_count(),
+            ours.pending_count(),
+            ours.failed_tasks(),
+            rollout.cloned(),
+        );
+        w.desired = ours.desired_count();
+        w.running = ours.running_count();
+        if w.last_signature.as_ref() == Some(&signature) {
+            return false;
+        }
+        w.last_signature = Some(signature);
+        w.last_change = Instant::now();
+        self.progress.event(
+            Subject::Service(&w.name),
+            Event::Rollout {
+                state: rollout,
+                running: ours.running_count(),
+                desired: ours.desired_count(),
+                pending: ours.pending_count(),
+                failed: ours.failed_tasks(),
+            },
+        );
+        true
+    }
+}
+
+/// Why the deployment a watch follows is no longer in the service: ECS
+/// drops a failed deployment once its tasks are gone, maybe between two
+/// polls; its events still say what happened.
+pub(super) fn gone(service: &Service, deployment_id: &str) -> String {
+    match (last_event_about(service, deployment_id), primary_id(service)) {
+        (Some(event), _) => event,
+        (None, Some(p)) => format!("deployment {deployment_id} is gone; {p} is the service's deployment now"),
+        (None, None) => format!("deployment {deployment_id} is gone"),
     }
 }
 

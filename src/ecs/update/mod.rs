@@ -1,14 +1,16 @@
 //! One app update, in order: read the task families and services, plan,
 //! check the new revisions (`ecs::preflight`), register them, pass the migration gate, roll every service
-//! at once, and roll all of them back together when one fails.
+//! at once (with `--bake`, keep watching them a while after they completed),
+//! and roll all of them back together when one fails.
 //!
 //! An [`UpdateRun`] holds what every step needs (clients, request,
 //! deadline, progress sink); the steps are its methods, one module each:
-//! `plan` (read and plan), `register`, `gate`, `roll`, `rollback`. Each
+//! `plan` (read and plan), `register`, `gate`, `roll`, `bake`, `rollback`. Each
 //! service carries its own state through the run in a
 //! [`plan::ServiceRun`], and the outcome is assembled from those at the end.
 
 mod approval;
+mod bake;
 mod gate;
 mod plan;
 mod register;
@@ -42,6 +44,9 @@ pub(crate) struct UpdateOptions {
     pub(crate) no_progress: Duration,
     pub(crate) failed_tasks_threshold: i32,
     pub(crate) pacing: Pacing,
+    /// `--bake`: how long to keep watching the services once every
+    /// rollout completed (zero: not at all).
+    pub(crate) bake: Duration,
     /// `--plan`: apply only if ECS still matches it.
     pub(crate) approved: Option<ApprovedPlan>,
 }
@@ -249,7 +254,15 @@ impl<'a> UpdateRun<'a> {
                 message: None,
             }),
             RollEnd::Interrupted => Ok(Ending::new(UpdateOutcome::Interrupted, interrupted_rollout(plan))),
+            RollEnd::InterruptedBaking => Ok(Ending::new(
+                UpdateOutcome::Interrupted,
+                "interrupted during the bake window: every rollout had completed; nothing was rolled back",
+            )),
             RollEnd::Unknown => Ok(Ending::new(UpdateOutcome::Unknown, unknown_rollout(plan))),
+            RollEnd::BakeUnread => Ok(Ending::new(
+                UpdateOutcome::Unknown,
+                "every rollout completed, but ECS could not be read when the bake window ended: whether the services held is unknown; nothing was rolled back",
+            )),
             // 6. Roll back as a unit.
             RollEnd::SomeFailed => self.after_failure(plan).await,
         }
@@ -264,6 +277,7 @@ impl<'a> UpdateRun<'a> {
             .iter()
             .map(|(k, v)| (k.clone(), v.to_string()))
             .collect();
+        let plan_bake = plan.bake;
         report.revisions = plan.revisions;
         report.services = plan.services.into_iter().map(plan::ServiceRun::into_report).collect();
         report.migration = migration;
@@ -271,6 +285,7 @@ impl<'a> UpdateRun<'a> {
         report.message = ending.message;
         report.duration_secs = self.started.elapsed().as_secs_f64();
         report.plan = self.approved_check.clone();
+        report.bake = plan_bake;
         report
     }
 }
@@ -284,6 +299,11 @@ enum RollEnd {
     /// None failed, but the deadline passed while ECS could not be read.
     Unknown,
     Interrupted,
+    /// Every rollout completed; Ctrl-C came during the bake window.
+    InterruptedBaking,
+    /// Every rollout completed; ECS could not be read when the bake
+    /// window ended.
+    BakeUnread,
 }
 
 /// "after registering alpha-gunicorn:8, alpha-beat:4 (unused)", or

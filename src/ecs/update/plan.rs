@@ -14,7 +14,7 @@ use crate::contract::{self, Contract};
 use crate::ecs::rollout::{self, Watch};
 use crate::ecs::taskdef::{self, Described};
 use crate::ecs::{plan_diff, revision_of, EcsError};
-use crate::outcome::update::{MigrationReport, RevisionPlan, ServiceReport, StepResult};
+use crate::outcome::update::{BakeReport, MigrationReport, RevisionPlan, ServiceReport, StepResult};
 
 /// A task family the run touches: the revision it starts from and the
 /// image its container gets.
@@ -75,6 +75,8 @@ pub(super) struct Plan<'r> {
     pub(super) migration_wanted: bool,
     /// One per family, for the report.
     pub(super) revisions: Vec<RevisionPlan>,
+    /// `--bake`: how the watch after the rollouts went.
+    pub(super) bake: Option<BakeReport>,
 }
 
 impl<'r> Plan<'r> {
@@ -185,6 +187,7 @@ impl<'a> UpdateRun<'a> {
             services,
             migration_wanted,
             revisions,
+            bake: None,
         })
     }
 

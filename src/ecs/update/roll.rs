@@ -83,6 +83,11 @@ impl<'a> UpdateRun<'a> {
                 }
             }
         };
+        let held = |w: &&mut Watch| matches!(w.verdict, Some((StepResult::Succeeded, _)));
+        let bake_due = end == WatchEnd::Decided && !start_failed && !self.options().bake.is_zero();
+        if bake_due && watches.iter().all(held) {
+            plan.bake = Some(self.bake(&mut watches).await);
+        }
         for s in plan.services.iter_mut() {
             s.record_rollout();
         }
@@ -93,7 +98,11 @@ impl<'a> UpdateRun<'a> {
             WatchEnd::Interrupted => RollEnd::Interrupted,
             WatchEnd::Decided if start_failed || failed => RollEnd::SomeFailed,
             WatchEnd::Decided if unknown => RollEnd::Unknown,
-            WatchEnd::Decided => RollEnd::AllSucceeded,
+            WatchEnd::Decided => match plan.bake.as_ref().map(|b| b.result) {
+                Some(StepResult::Interrupted) => RollEnd::InterruptedBaking,
+                Some(StepResult::Unknown) => RollEnd::BakeUnread,
+                _ => RollEnd::AllSucceeded,
+            },
         }
     }
 

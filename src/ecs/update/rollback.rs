@@ -99,12 +99,18 @@ impl<'a> UpdateRun<'a> {
             result: StepResult::Failed,
             reason: Some(error_chain(err)),
         };
-        let previous = self.taskdef_by_arn(&s.before.arn, &s.spec.task_family);
-        let previous = match within(deadline, "DescribeTaskDefinition", previous).await {
-            Ok(d) => d,
-            Err(err) => {
-                s.entry.rollback = Some(failed(revision_of(&s.before.arn), &err));
-                return;
+        // The plan read the family's latest revision, which is what the
+        // service ran unless someone rolled it by hand: no need to ask again.
+        let previous = if s.before.arn == s.family.latest.arn {
+            s.family.latest.clone()
+        } else {
+            let described = self.taskdef_by_arn(&s.before.arn, &s.spec.task_family);
+            match within(deadline, "DescribeTaskDefinition", described).await {
+                Ok(d) => d,
+                Err(err) => {
+                    s.entry.rollback = Some(failed(revision_of(&s.before.arn), &err));
+                    return;
+                }
             }
         };
         let restore = s.raised_to.map(|_| s.before.desired);

@@ -4,7 +4,6 @@
 use std::sync::{Arc, Mutex};
 
 use aws_sdk_ecs::operation::describe_task_definition::DescribeTaskDefinitionOutput;
-use aws_sdk_ecs::operation::describe_tasks::DescribeTasksOutput;
 use aws_sdk_ecs::operation::list_tasks::ListTasksOutput;
 use aws_sdk_ecs::operation::register_task_definition::RegisterTaskDefinitionOutput;
 use aws_sdk_ecs::operation::run_task::RunTaskOutput;
@@ -62,6 +61,7 @@ fn request(tag: &str, dry_run: bool) -> UpdateRequest {
             no_progress: Duration::from_secs(300),
             failed_tasks_threshold: 2,
             pacing: Pacing::default(),
+            bake: Duration::ZERO,
             approved: None,
         },
     }
@@ -241,16 +241,7 @@ async fn update_in(
             )
             .build()
     });
-    let describe_tasks = mock!(Client::describe_tasks).then_output(|| {
-        DescribeTasksOutput::builder()
-            .tasks(testing::stopped_task(
-                "m1",
-                "backend_update",
-                0,
-                "Essential container in task exited",
-            ))
-            .build()
-    });
+    let describe_tasks = mock!(Client::describe_tasks).then_output(|| testing::migration_stopped(0));
     let list_tasks = mock!(Client::list_tasks).then_output(|| ListTasksOutput::builder().build());
     let ecs = mock_client!(
         aws_sdk_ecs,

@@ -21,6 +21,14 @@ fn limits() -> WatchLimits {
     }
 }
 
+/// `limits()` without jitter, for tests that count polls.
+fn steady_limits() -> WatchLimits {
+    WatchLimits {
+        pacing: Pacing::steady(),
+        ..limits()
+    }
+}
+
 fn watch() -> Watch {
     Watch::new(
         "gunicorn",
@@ -35,10 +43,19 @@ fn no_logs() -> aws_sdk_cloudwatchlogs::Client {
 }
 
 async fn run(ecs: &Client, watches: &mut [Watch], limits: WatchLimits) -> WatchEnd {
-    let logs = no_logs();
+    run_logged(ecs, &no_logs(), watches, limits).await
+}
+
+/// `run`, with a logs client for the failed tasks' tails.
+async fn run_logged(
+    ecs: &Client,
+    logs: &aws_sdk_cloudwatchlogs::Client,
+    watches: &mut [Watch],
+    limits: WatchLimits,
+) -> WatchEnd {
     let watcher = RolloutWatcher {
         ecs,
-        logs: &logs,
+        logs,
         cluster: "alpha-cluster",
         progress: &|_: Subject<'_>, _: Event<'_>| {},
     };
@@ -52,6 +69,18 @@ fn sequence(outputs: Vec<Vec<aws_sdk_ecs::types::Service>>) -> Rule {
         seq = seq.output(move || describe_services_output(services.clone()));
     }
     seq.build()
+}
+
+/// Task `abc`, stopped: its gunicorn container exited with 1.
+fn crashed_abc() -> DescribeTasksOutput {
+    DescribeTasksOutput::builder()
+        .tasks(testing::stopped_task(
+            "abc",
+            "gunicorn",
+            1,
+            "Essential container in task exited",
+        ))
+        .build()
 }
 
 #[tokio::test(start_paused = true)]
@@ -136,35 +165,57 @@ async fn the_first_crashed_task_fails_the_rollout_before_the_threshold() {
                 .task_arns("arn:aws:ecs:us-east-1:1:task/alpha-cluster/abc")
                 .build()
         });
-    let describe = mock!(Client::describe_tasks).then_output(|| {
-        DescribeTasksOutput::builder()
-            .tasks(testing::stopped_task(
-                "abc",
-                "gunicorn",
-                1,
-                "Essential container in task exited",
-            ))
-            .build()
-    });
+    let describe = mock!(Client::describe_tasks).then_output(crashed_abc);
     let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, [&rule, &list, &describe]);
     let logs = mock_client!(
         aws_sdk_cloudwatchlogs,
         [&mock!(aws_sdk_cloudwatchlogs::Client::get_log_events)
             .then_output(|| { testing::log_events(&["ImproperlyConfigured"]) })]
     );
-    let watcher = RolloutWatcher {
-        ecs: &ecs,
-        logs: &logs,
-        cluster: "alpha-cluster",
-        progress: &|_: Subject<'_>, _: Event<'_>| {},
-    };
     let mut watches = [watch()];
-    watcher.watch(&mut [&mut watches[0]], limits()).await.unwrap();
+    run_logged(&ecs, &logs, &mut watches, limits()).await;
     let (result, reason) = watches[0].verdict.clone().unwrap();
     assert_eq!(result, StepResult::Failed);
     assert!(reason.unwrap().contains("container gunicorn exited with 1"));
     let failure = &watches[0].failures[0];
     assert_eq!(failure.log.as_ref().unwrap().lines, ["ImproperlyConfigured"]);
+}
+
+/// Bug: each poll while a crashed task was still STOPPING listed the
+/// deployment's stopped tasks again (ListTasks + DescribeTasks): counts
+/// that have not moved need only the stopping task described again.
+#[tokio::test(start_paused = true)]
+async fn a_task_still_stopping_is_described_again_not_listed_again() {
+    let crashing = || {
+        vec![service(
+            "alpha-gunicorn",
+            vec![
+                deployment("ecs-svc/2", "PRIMARY", InProgress, NEW, 0, 1),
+                deployment("ecs-svc/1", "ACTIVE", Completed, OLD, 1, 0),
+            ],
+        )]
+    };
+    let rule = sequence(vec![crashing(), crashing()]);
+    let list = mock!(Client::list_tasks).then_output(|| {
+        ListTasksOutput::builder()
+            .task_arns("arn:aws:ecs:us-east-1:123456789012:task/alpha-cluster/abc")
+            .build()
+    });
+    let mut still_stopping = testing::stopped_task("abc", "gunicorn", 1, "Essential container in task exited");
+    still_stopping.last_status = Some("STOPPING".into());
+    let describe = mock!(Client::describe_tasks)
+        .match_requests(|r| r.tasks() == ["arn:aws:ecs:us-east-1:123456789012:task/alpha-cluster/abc"])
+        .sequence()
+        .output(move || DescribeTasksOutput::builder().tasks(still_stopping.clone()).build())
+        .output(crashed_abc)
+        .build();
+    let logs_rule = mock!(aws_sdk_cloudwatchlogs::Client::get_log_events).then_output(|| testing::log_events(&[]));
+    let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, [&rule, &list, &describe]);
+    let logs = mock_client!(aws_sdk_cloudwatchlogs, [&logs_rule]);
+    let mut watches = [watch()];
+    run_logged(&ecs, &logs, &mut watches, limits()).await;
+    assert_eq!(watches[0].verdict.as_ref().map(|v| v.0), Some(StepResult::Failed));
+    assert_eq!((list.num_calls(), describe.num_calls()), (1, 2));
 }
 
 #[tokio::test(start_paused = true)]
@@ -228,11 +279,50 @@ async fn a_throttled_poll_is_retried_after_a_short_jittered_backoff_not_a_rate_l
         .retry_config(crate::aws::retry_config()));
     let mut watches = [watch()];
     let start = Instant::now();
-    run(&ecs, &mut watches, limits()).await;
+    run(&ecs, &mut watches, steady_limits()).await;
     assert_eq!(watches[0].verdict, Some((StepResult::Succeeded, None)));
     assert_eq!(rule.num_calls(), 3);
-    // Full jitter over 1 s, then 2 s: at most 3 s for both retries.
-    assert!(start.elapsed() <= Duration::from_secs(3), "{:?}", start.elapsed());
+    // The first look after 2 s; then full jitter over 1 s, then 2 s: at
+    // most 3 s for both retries.
+    assert!(start.elapsed() <= Duration::from_secs(5), "{:?}", start.elapsed());
+}
+
+/// Bug: the first look (which only shows the deployment starting) and a
+/// service that had just completed both snapped the polls back to 2 s,
+/// although no verdict was near for the services still rolling.
+#[tokio::test(start_paused = true)]
+async fn a_decided_service_does_not_hurry_the_polls_of_the_others() {
+    const BEAT: &str = "arn:aws:ecs:us-east-1:123456789012:task-definition/alpha-beat:2";
+    let start = Instant::now();
+    // gunicorn completes 10 s in, beat 60 s in.
+    let rule = mock!(Client::describe_services).then_compute_output(move |r| {
+        let at = start.elapsed().as_secs();
+        let state = |done_at: u64| if at >= done_at { (Completed, 1) } else { (InProgress, 0) };
+        let services = r
+            .services()
+            .iter()
+            .map(|name| {
+                let (id, td, (rollout, running)) = match name.as_str() {
+                    "alpha-gunicorn" => ("ecs-svc/2", NEW, state(10)),
+                    _ => ("ecs-svc/7", BEAT, state(60)),
+                };
+                service(name, vec![deployment(id, "PRIMARY", rollout, td, running, 0)])
+            })
+            .collect();
+        describe_services_output(services)
+    });
+    let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, [&rule]);
+    let beat = Watch::new(
+        "beat",
+        "alpha-beat",
+        "ecs-svc/7".into(),
+        testing::described("alpha-beat", 2, "beat", "r:v2"),
+    );
+    let mut watches = [watch(), beat];
+    run(&ecs, &mut watches, steady_limits()).await;
+    assert!(watches.iter().all(|w| w.verdict == Some((StepResult::Succeeded, None))));
+    // At 2, 5, 9.5, 16.25 (gunicorn done), 26.4, 41.6, 56.6, 71.6 s (beat done).
+    assert_eq!(rule.num_calls(), 8);
 }
 
 mod vanished {
