@@ -16,7 +16,7 @@ use crate::outcome::bootstrap::BootstrapReport;
 use crate::outcome::stack::StackReport;
 use crate::preview::ChangeSet;
 use crate::progress::Progress;
-use crate::report::{Action, Failure, InfraReport, Outcome, SUMMARY_LIMIT};
+use crate::report::{Action, InfraReport, Outcome, SUMMARY_LIMIT};
 use crate::{aws, Error, Exit, Refusal};
 
 /// Room kept for the result section appended after the change set.
@@ -61,22 +61,9 @@ type Run<'a> = StackRun<'a, BootstrapReport>;
 impl Run<'_> {
     async fn apply(&mut self, args: &BootstrapArgs) -> Result<Exit, Error> {
         let stack = self.stack_name();
-        let mut existing = cloudformation::describe(&self.cfn, &stack).await?;
-        self.set_status(existing.as_ref().map(|s| s.status.clone()));
-        if let Some(found) = existing.as_ref().filter(|s| s.status == "ROLLBACK_COMPLETE") {
-            if args.dry_run {
-                self.report.stack.run.outcome = Outcome::Previewed;
-                self.report.stack.run.failure = Some(Failure {
-                    message: format!("stack `{stack}` is ROLLBACK_COMPLETE (its creation failed); a run without --dry-run deletes it and creates it again, so there is no change set to show"),
-                    stderr_tail: String::new(),
-                });
-                return Ok(self.finish(Exit::Success));
-            }
-            tracing::info!("stack `{stack}` is ROLLBACK_COMPLETE (an earlier creation failed): deleting it before creating it again");
-            let id = found.id.clone();
-            self.follow("deleting the failed stack", Operation::Delete(&id)).await?;
-            existing = None;
-        }
+        let Some(existing) = self.existing(args.dry_run, "a run without --dry-run").await? else {
+            return Ok(self.finish(Exit::Success));
+        };
         let current = match &existing {
             Some(found) if found.status != "REVIEW_IN_PROGRESS" => Some(
                 Outputs::from_stack(&found.outputs)

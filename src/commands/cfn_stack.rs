@@ -116,6 +116,37 @@ impl<'a, R: HasStack> StackRun<'a, R> {
         Ok(result?)
     }
 
+    /// The stack as it is, ready for a change set: `Some(None)` when there
+    /// is none. A stack whose creation failed (ROLLBACK_COMPLETE) cannot
+    /// take a change set: a real run deletes it first (as `cdk deploy`
+    /// does); a preview says that `rerun` will, publishes that, and stops
+    /// (`None`).
+    pub async fn existing(&mut self, preview_only: bool, rerun: &str) -> Result<Option<Option<StackInfo>>, Error> {
+        let stack = self.stack_name();
+        let existing = cloudformation::describe(&self.cfn, &stack).await?;
+        self.set_status(existing.as_ref().map(|s| s.status.clone()));
+        let Some(found) = existing.as_ref().filter(|s| s.status == "ROLLBACK_COMPLETE") else {
+            return Ok(Some(existing));
+        };
+        if preview_only {
+            let run = &mut self.report.stack_mut().run;
+            run.outcome = Outcome::Previewed;
+            run.failure = Some(Failure {
+                message: format!("stack `{stack}` is ROLLBACK_COMPLETE (its creation failed); {rerun} deletes it and creates it again, so there is no change set to show"),
+                stderr_tail: String::new(),
+            });
+            self.publish_preview(SUMMARY_LIMIT);
+            return Ok(None);
+        }
+        tracing::info!(
+            "stack `{stack}` is ROLLBACK_COMPLETE (an earlier creation failed): deleting it before creating it again"
+        );
+        let id = found.id.clone();
+        self.follow("deleting the failed stack", Operation::Delete(&id)).await?;
+        self.set_status(None);
+        Ok(Some(None))
+    }
+
     /// Deletes the stack once `expected` was typed (or `--yes`), following
     /// it to its end, and records what went, as the report's change set said.
     pub async fn delete_confirmed(

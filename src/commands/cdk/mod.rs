@@ -308,7 +308,7 @@ impl Run<'_> {
             self.publish_preview(SUMMARY_LIMIT);
             return Ok(Start::Stopped(Exit::Failed));
         };
-        let Some(existing) = self.existing(preview_only).await? else {
+        let Some(existing) = self.existing(preview_only, "`up`").await? else {
             return Ok(Start::Stopped(Exit::Success));
         };
         let prepared = self.change_set(&synth, existing.as_ref()).await?;
@@ -351,35 +351,6 @@ impl Run<'_> {
                 Err(err.into())
             }
         }
-    }
-
-    /// The stack as it is, ready for a change set: `Some(None)` when there
-    /// is none. A stack whose creation failed (ROLLBACK_COMPLETE) cannot
-    /// take a change set: a real run deletes it first, as `cdk deploy`
-    /// does; a preview says so and stops (`None`).
-    async fn existing(&mut self, preview_only: bool) -> Result<Option<Option<StackInfo>>, Error> {
-        let stack = self.stack_name();
-        let existing = cloudformation::describe(&self.cfn, &stack).await?;
-        self.set_status(existing.as_ref().map(|s| s.status.clone()));
-        let Some(found) = existing.as_ref().filter(|s| s.status == "ROLLBACK_COMPLETE") else {
-            return Ok(Some(existing));
-        };
-        if preview_only {
-            self.report.run.outcome = Outcome::Previewed;
-            self.report.run.failure = Some(Failure {
-                message: format!("stack `{stack}` is ROLLBACK_COMPLETE (its creation failed); `up` deletes it and creates it again, so there is no change set to show"),
-                stderr_tail: String::new(),
-            });
-            self.publish_preview(SUMMARY_LIMIT);
-            return Ok(None);
-        }
-        tracing::info!(
-            "stack `{stack}` is ROLLBACK_COMPLETE (an earlier creation failed): deleting it before creating it again"
-        );
-        let id = found.id.clone();
-        self.follow("deleting the failed stack", Operation::Delete(&id)).await?;
-        self.set_status(None);
-        Ok(Some(None))
     }
 
     /// Makes and describes the change set; `None` when there is nothing
