@@ -168,9 +168,7 @@ impl Run<'_> {
         if let Some(path) = save_plan {
             self.save_plan(path, cdk, Action::Up, ready.found())?;
         }
-        if let Some(prepared) = &ready.prepared {
-            cloudformation::discard(&self.cfn, prepared).await?;
-        }
+        self.discard(ready.prepared.as_ref()).await?;
         self.publish_preview(SUMMARY_LIMIT);
         Ok(Exit::Success)
     }
@@ -189,9 +187,7 @@ impl Run<'_> {
         if let Some((path, approved)) = approved {
             let matches = self.matches_plan(path, approved, cdk, found)?;
             if !matches {
-                if let Some(prepared) = prepared {
-                    cloudformation::discard(&self.cfn, prepared).await?;
-                }
+                self.discard(prepared).await?;
                 self.publish_preview(SUMMARY_LIMIT);
                 tracing::error!("the stack changed since the plan was approved; nothing was applied");
                 return Ok(Exit::Changed);
@@ -201,9 +197,7 @@ impl Run<'_> {
             if let Some(path) = &mode.save_plan {
                 self.save_plan(path, cdk, Action::Up, found)?;
             }
-            if let Some(prepared) = prepared {
-                cloudformation::discard(&self.cfn, prepared).await?;
-            }
+            self.discard(prepared).await?;
             self.report.run.outcome = Outcome::Previewed;
             self.publish_preview(SUMMARY_LIMIT);
             return Ok(Exit::Success);
@@ -299,6 +293,14 @@ impl Run<'_> {
             cdk.layer, cdk.env
         );
         self.delete_confirmed(yes, &prompt, cdk.env.as_str(), &found.id).await
+    }
+
+    /// Deletes the change set a run made and will not execute, if it made one.
+    async fn discard(&self, prepared: Option<&Prepared>) -> Result<(), Error> {
+        match prepared {
+            Some(prepared) => Ok(cloudformation::discard(&self.cfn, prepared).await?),
+            None => Ok(()),
+        }
     }
 
     /// Synthesizes, reads the stack and makes its change set, or says why
